@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import mixins, viewsets
+
+from portal.audit.models import AuditEntry
+from portal.audit.selectors import audit_entry_list
+from portal.audit.serializers import AuditEntrySerializer
+from portal.core.apis import ScopedAPIMixin
+
+
+class AuditEntryApi(ScopedAPIMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """The tenant's audit log (admins), filterable by object_type, object_id and actor."""
+
+    model = AuditEntry
+    serializer_class = AuditEntrySerializer
+
+    def get_queryset(self) -> Any:
+        params = self.request.query_params
+        actor = params.get("actor", "")
+        return audit_entry_list(
+            user=self.request.user,
+            object_type=params.get("object_type", ""),
+            object_id=params.get("object_id", ""),
+            actor_id=int(actor) if actor.isdigit() else None,
+        )

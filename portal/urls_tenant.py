@@ -1,0 +1,21 @@
+"""Pages and API of a tenant's site (e.g. acme.localhost)."""
+
+from __future__ import annotations
+
+from django.urls import include, path
+
+from portal.audit.views import AuditLogView
+from portal.dashboard import dashboard_view
+from portal.users import views as user_views
+
+urlpatterns = [
+    path("", dashboard_view, name="dashboard"),
+    path("login/", user_views.login_view, name="login"),
+    path("logout/", user_views.logout_view, name="logout"),
+    path("users/", user_views.UserListView.as_view(), name="user-list"),
+    path("users/new/", user_views.UserCreateView.as_view(), name="user-create"),
+    path("users/<int:pk>/", user_views.UserChangeView.as_view(), name="user-change"),
+    path("audit/", AuditLogView.as_view(), name="audit-log"),
+    path("org/", include("billing.urls")),
+    path("api/v1/", include("portal.api_urls")),
+]

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import status
+from rest_framework.authtoken.models import Token
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from portal.core.apis import ServiceViewSet
+from portal.users.models import User
+from portal.users.serializers import TokenRequestSerializer, UserInputSerializer, UserSerializer
+from portal.users.services import login_authenticate, user_create, user_update
+
+
+class TokenObtainApi(APIView):
+    """POST username and password, get the user's API token of this tenant."""
+
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+
+    def post(self, request: Request) -> Response:
+        serializer = TokenRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = login_authenticate(request=request._request, **serializer.validated_data)
+        token, _ = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key, "role": user.role}, status=status.HTTP_200_OK)
+
+
+class UserApi(ServiceViewSet):
+    model = User
+    serializer_class = UserSerializer
+    input_serializer_class = UserInputSerializer
+    create_service = user_create
+    update_service = user_update
