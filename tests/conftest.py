@@ -105,7 +105,8 @@ def admin_client_a(client_a: TenantClient, admin_a: User) -> TenantClient:
 
 def api_token(client: Client, username: str, password: str = PASSWORD) -> str:
     response = client.post(
-        "/api/v1/auth/token/", {"username": username, "password": password},
+        "/api/v1/auth/token/",
+        {"username": username, "password": password},
         content_type="application/json",
     )
     assert response.status_code == 200, response.content

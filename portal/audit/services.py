@@ -25,9 +25,7 @@ def snapshot(instance: models.Model) -> dict[str, Any]:
         values[field.attname] = field.value_from_object(instance)
     if instance.pk is not None:
         for m2m in opts.many_to_many:
-            values[m2m.name] = sorted(
-                getattr(instance, m2m.attname).values_list("pk", flat=True)
-            )
+            values[m2m.name] = sorted(getattr(instance, m2m.attname).values_list("pk", flat=True))
     return json.loads(json.dumps(values, cls=DjangoJSONEncoder))
 
 

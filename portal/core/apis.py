@@ -18,7 +18,7 @@ class ScopedAPIMixin:
 
     model: ClassVar[type[models.Model]]
     write_roles: ClassVar[frozenset[str]] = ADMIN_ONLY
-    request: Request
+    request: Any
 
     def get_queryset(self) -> models.QuerySet[Any]:
         return self.model._default_manager.visible_to(self.request.user)  # type: ignore[attr-defined]

@@ -15,11 +15,11 @@ from portal.core.permissions import ADMIN_ONLY, may_write
 class ScopedViewMixin(LoginRequiredMixin):
     """Rows come only from the model's `visible_to(user)`; subclasses set `model`."""
 
-    model: ClassVar[type[models.Model]]
-    request: HttpRequest
+    model: Any
+    request: Any
 
     def get_queryset(self) -> models.QuerySet[Any]:
-        return self.model._default_manager.visible_to(self.request.user)  # type: ignore[attr-defined]
+        return self.model._default_manager.visible_to(self.request.user)
 
 
 class WriteRoleRequiredMixin(LoginRequiredMixin):

@@ -16,7 +16,9 @@ LOCAL_DIR = BASE_DIR / ".local"
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
 SECRET_KEY = secret_key(LOCAL_DIR)
-ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", [".localhost", "localhost", "127.0.0.1", "testserver"])
+ALLOWED_HOSTS = env_list(
+    "DJANGO_ALLOWED_HOSTS", [".localhost", "localhost", "127.0.0.1", "testserver"]
+)
 
 DATABASE_URL = os.environ.get("DATABASE_URL") or embedded_database_url()
 DATABASES = {

@@ -41,7 +41,7 @@ def database_from_url(url: str) -> dict[str, object]:
 
 def sqlalchemy_url(url: str) -> str:
     """The same database as a SQLAlchemy URL using psycopg 3."""
-    scheme, rest = url.split("://", 1)
+    rest = url.split("://", 1)[1]
     return f"postgresql+psycopg://{rest}"
 
 

@@ -11,9 +11,7 @@ class PortalTenantMiddleware(TenantMainMiddleware):
         response = super().process_request(request)
         tenant = getattr(request, "tenant", None)
         if response is None and tenant is not None and not tenant.is_active:
-            return HttpResponse(
-                "This portal is suspended. Ask the platform operator.", status=403
-            )
+            return HttpResponse("This portal is suspended. Ask the platform operator.", status=403)
         return response
 
     def no_tenant_found(self, request: HttpRequest, hostname: str) -> HttpResponse:

@@ -17,7 +17,9 @@ from portal.tenants.models import Domain, Tenant
 from portal.users.models import Role, User
 
 SCHEMA_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
-HOST_NAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
+HOST_NAME = re.compile(
+    r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$"
+)
 RESERVED_SCHEMAS = {"public", "information_schema"}
 
 
@@ -83,7 +85,9 @@ def tenant_create(
     try:
         with transaction.atomic():
             Domain.objects.create(domain=domain, tenant=tenant, is_primary=True)
-            audit_record(actor=actor, action="tenant.create", instance=tenant, after=snapshot(tenant))
+            audit_record(
+                actor=actor, action="tenant.create", instance=tenant, after=snapshot(tenant)
+            )
         with schema_context(schema), transaction.atomic():
             admin = User.objects.create_user(
                 username=admin_username, email=admin_email, password=admin_password, role=Role.ADMIN

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from django.contrib import messages
 from django.contrib.auth.mixins import UserPassesTestMixin
 from django.db.models import QuerySet
@@ -54,5 +53,3 @@ def tenant_set_active_view(request: HttpRequest, pk: int) -> HttpResponse:
     tenant_set_active(actor=request.user, tenant=tenant, active=active)
     messages.success(request, f"{tenant.name} is {'active' if active else 'suspended'}.")
     return redirect("dashboard")
-
-

@@ -26,6 +26,9 @@ class UserChangeForm(forms.Form):
     role = forms.ChoiceField(choices=Role.choices)
     is_active = forms.BooleanField(required=False)
     password = forms.CharField(
-        max_length=256, strip=False, required=False, widget=forms.PasswordInput,
+        max_length=256,
+        strip=False,
+        required=False,
+        widget=forms.PasswordInput,
         help_text="Leave empty to keep the current password.",
     )

@@ -46,14 +46,16 @@ def login_authenticate(*, request: HttpRequest | None, username: str, password: 
         FailedLogin.objects.create(username=username[:150], address=client_address(request))
         raise ApplicationError("Username or password is wrong.", code="login_failed")
     FailedLogin.objects.filter(username__iexact=username).delete()
-    return user  # type: ignore[return-value]
+    return user
 
 
 def _check_password(password: str, user: User | None = None) -> None:
     try:
         validate_password(password, user)
     except ValidationError as exc:
-        raise ApplicationError(" ".join(exc.messages), code="weak_password", field="password") from exc
+        raise ApplicationError(
+            " ".join(exc.messages), code="weak_password", field="password"
+        ) from exc
 
 
 @transaction.atomic

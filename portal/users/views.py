@@ -12,9 +12,9 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_POST
 from django.views.generic import ListView
 
+from portal.core.errors import ApplicationError
 from portal.core.forms import FormServiceView
 from portal.core.views import ScopedViewMixin
-from portal.core.errors import ApplicationError
 from portal.users.forms import LoginForm, UserChangeForm, UserCreateForm
 from portal.users.models import User
 from portal.users.services import login_authenticate, user_create, user_update

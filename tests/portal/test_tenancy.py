@@ -53,13 +53,15 @@ def test_wrong_password_is_refused_and_repeated_failures_lock_the_user(
 ) -> None:
     for _ in range(5):
         response = client_a.post(
-            "/api/v1/auth/token/", {"username": admin_a.username, "password": "nope"},
+            "/api/v1/auth/token/",
+            {"username": admin_a.username, "password": "nope"},
             content_type="application/json",
         )
         assert response.status_code == 400
         assert response.json()["code"] == "login_failed"
     response = client_a.post(
-        "/api/v1/auth/token/", {"username": admin_a.username, "password": PASSWORD},
+        "/api/v1/auth/token/",
+        {"username": admin_a.username, "password": PASSWORD},
         content_type="application/json",
     )
     assert response.status_code == 400
@@ -78,9 +80,17 @@ def test_login_page_logs_in_and_shows_the_dashboard(client_a: TenantClient, admi
 
 def test_create_tenant_command_makes_a_working_tenant(db: Any) -> None:
     call_command(
-        "create_tenant", "--schema", "gamma", "--name", "Gamma Ltd",
-        "--domain", "gamma.test.localhost", "--admin-email", "ops@gamma.example",
-        "--admin-password", PASSWORD,
+        "create_tenant",
+        "--schema",
+        "gamma",
+        "--name",
+        "Gamma Ltd",
+        "--domain",
+        "gamma.test.localhost",
+        "--admin-email",
+        "ops@gamma.example",
+        "--admin-password",
+        PASSWORD,
     )
     assert Domain.objects.get(domain="gamma.test.localhost").tenant.name == "Gamma Ltd"
     client = TenantClient("gamma.test.localhost")
@@ -101,8 +111,11 @@ def test_create_tenant_refuses_bad_input_and_creates_nothing(
     db: Any, args: list[str], message: str
 ) -> None:
     values = {
-        "--schema": "delta", "--name": "Delta", "--domain": "delta.test.localhost",
-        "--admin-email": "a@delta.example", "--admin-password": PASSWORD,
+        "--schema": "delta",
+        "--name": "Delta",
+        "--domain": "delta.test.localhost",
+        "--admin-email": "a@delta.example",
+        "--admin-password": PASSWORD,
     }
     values.update(dict(zip(args[::2], args[1::2], strict=True)))
     before = Tenant.objects.count()
