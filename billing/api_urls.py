@@ -1,3 +1,27 @@
+"""The billing REST API, mounted under /api/v1/."""
+
 from __future__ import annotations
 
-urlpatterns: list = []
+from rest_framework.routers import DefaultRouter
+
+from billing.apis import (
+    AccountApi,
+    BillingViewApi,
+    EndCustomerApi,
+    OrganizationApi,
+    OUApi,
+    TeamApi,
+    TransferApi,
+)
+
+router = DefaultRouter(trailing_slash=True)
+router.include_root_view = False
+router.register("organizations", OrganizationApi, basename="organization-api")
+router.register("ous", OUApi, basename="ou-api")
+router.register("accounts", AccountApi, basename="account-api")
+router.register("transfers", TransferApi, basename="transfer-api")
+router.register("billing-views", BillingViewApi, basename="billingview-api")
+router.register("teams", TeamApi, basename="team-api")
+router.register("end-customers", EndCustomerApi, basename="endcustomer-api")
+
+urlpatterns = router.urls

@@ -6,13 +6,16 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection as default_connection
 from django.test import Client
 from django_tenants.utils import schema_context
 
 from portal.tenants.models import Domain, Tenant
 from portal.tenants.services import tenant_create
 from portal.users.models import Role, User
+
+# django-tenants adds schema methods to the connection that the type stubs do not know.
+connection: Any = default_connection
 
 PASSWORD = "correct-Horse-battery-9"
 TENANT_HOSTS = {"alpha": "alpha.test.localhost", "beta": "beta.test.localhost"}
@@ -111,3 +114,10 @@ def api_token(client: Client, username: str, password: str = PASSWORD) -> str:
     )
     assert response.status_code == 200, response.content
     return str(response.json()["token"])
+
+
+def pytest_configure(config: Any) -> None:
+    from django.conf import settings
+
+    # Tests create many users; the production hasher is slow on purpose.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -22,7 +22,9 @@ class Team(models.Model):
     description = models.TextField(blank=True)
     leads = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="led_teams")
     members = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, blank=True, related_name="member_teams",
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="member_teams",
         help_text="People who see this team's costs and score.",
     )
 
@@ -50,15 +52,21 @@ class EndCustomer(models.Model):
     contact_name = models.CharField(max_length=200, blank=True)
     contact_email = models.EmailField(blank=True)
     payers = models.ManyToManyField(
-        "billing.Account", blank=True, related_name="payer_of_customers",
+        "billing.Account",
+        blank=True,
+        related_name="payer_of_customers",
         help_text="Payer accounts whose whole organization belongs to this customer.",
     )
     accounts = models.ManyToManyField(
-        "billing.Account", blank=True, related_name="customers",
+        "billing.Account",
+        blank=True,
+        related_name="customers",
         help_text="Single accounts that belong to this customer.",
     )
     viewers = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, blank=True, related_name="end_customers",
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="end_customers",
         help_text="End-customer users who see this customer's data.",
     )
 

@@ -42,11 +42,15 @@ class BillingTransfer(models.Model):
     """
 
     source = models.ForeignKey(
-        "billing.Account", on_delete=models.PROTECT, related_name="transfers_out",
+        "billing.Account",
+        on_delete=models.PROTECT,
+        related_name="transfers_out",
         help_text="The payer whose bill is transferred.",
     )
     destination = models.ForeignKey(
-        "billing.Account", on_delete=models.PROTECT, related_name="transfers_in",
+        "billing.Account",
+        on_delete=models.PROTECT,
+        related_name="transfers_in",
         help_text="The payer that pays the bill (payer of payers).",
     )
     status = models.CharField(

@@ -8,6 +8,7 @@ from portal.audit.models import AuditEntry
 from portal.audit.selectors import audit_entry_list
 from portal.audit.serializers import AuditEntrySerializer
 from portal.core.apis import ScopedAPIMixin
+from portal.users.roles import Role
 
 
 class AuditEntryApi(ScopedAPIMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
@@ -15,6 +16,7 @@ class AuditEntryApi(ScopedAPIMixin, mixins.ListModelMixin, viewsets.GenericViewS
 
     model = AuditEntry
     serializer_class = AuditEntrySerializer
+    read_roles = frozenset({Role.ADMIN})
 
     def get_queryset(self) -> Any:
         params = self.request.query_params

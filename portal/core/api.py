@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import status
+from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -22,4 +23,16 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         if field != "__all__":
             body["field"] = field
         return Response(body, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, ApiValidationError) and isinstance(exc.detail, dict):
+        return Response(_invalid(exc.detail), status=status.HTTP_400_BAD_REQUEST)
     return drf_exception_handler(exc, context)
+
+
+def _invalid(errors: dict[str, Any]) -> dict[str, Any]:
+    """DRF's per-field errors with a code, the first field and a readable message."""
+    field, messages = next(iter(errors.items()))
+    text = "; ".join(str(m) for m in messages) if isinstance(messages, list) else str(messages)
+    body: dict[str, Any] = {"code": "invalid", "message": f"{field}: {text}", "errors": errors}
+    if field != "non_field_errors":
+        body["field"] = field
+    return body

@@ -19,7 +19,8 @@ def may_write(user: Any, write_roles: frozenset[str]) -> bool:
 class RolePermission(BasePermission):
     """Authenticated users read (rows scoped by their queryset); writers need a role.
 
-    A view names its writers in `write_roles` (admins only by default).
+    A view names its writers in `write_roles` (admins only by default) and may narrow its
+    readers with `read_roles`.
     """
 
     def has_permission(self, request: Request, view: Any) -> bool:
@@ -27,5 +28,6 @@ class RolePermission(BasePermission):
         if not (user and user.is_authenticated and user.is_active):
             return False
         if request.method in SAFE_METHODS:
-            return True
+            readers = getattr(view, "read_roles", None)
+            return readers is None or user.role in readers
         return may_write(user, getattr(view, "write_roles", ADMIN_ONLY))

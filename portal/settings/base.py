@@ -44,6 +44,7 @@ SHARED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.admin",
     "rest_framework",
+    "rest_framework.authtoken",
     "portal.core",
     "portal.users",
     "portal.audit",

@@ -1,0 +1,80 @@
+"""Reads of the organization model."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.db.models import Q
+
+from billing.models import Account, BillingTransfer, Organization, OrganizationalUnit
+
+
+@dataclass
+class OUNode:
+    """One OU with the accounts directly in it and the OUs directly below it."""
+
+    ou: OrganizationalUnit
+    accounts: list[Account] = field(default_factory=list)
+    children: list[OUNode] = field(default_factory=list)
+
+
+@dataclass
+class OrganizationTree:
+    """An organization: the accounts at its root and its top-level OUs, nested."""
+
+    organization: Organization
+    accounts: list[Account] = field(default_factory=list)
+    units: list[OUNode] = field(default_factory=list)
+
+
+def organization_tree(*, organization: Organization) -> OrganizationTree:
+    """The organization's OUs and accounts as a tree, in two queries.
+
+    OUs are sorted by name and accounts by name then id at every level; each OU's
+    `parent` and each account's `ou` and `organization` are filled in from the same
+    rows, so `ou.path` and `account.ou` cost no further queries.
+    """
+    units = list(OrganizationalUnit.objects.filter(organization=organization).order_by("name"))
+    accounts = list(
+        Account.objects.filter(organization=organization).order_by("name", "account_id")
+    )
+    nodes = {unit.pk: OUNode(ou=unit) for unit in units}
+    tree = OrganizationTree(organization=organization)
+    for unit in units:
+        unit.organization = organization
+        if unit.parent_id is None:
+            tree.units.append(nodes[unit.pk])
+        else:
+            unit.parent = nodes[unit.parent_id].ou
+            nodes[unit.parent_id].children.append(nodes[unit.pk])
+    for account in accounts:
+        account.organization = organization
+        if account.ou_id is None:
+            tree.accounts.append(account)
+        else:
+            account.ou = nodes[account.ou_id].ou
+            nodes[account.ou_id].accounts.append(account)
+    return tree
+
+
+def billing_payer_of_record(*, payer: Account, day: date) -> Account:
+    """The payer that pays `payer`'s bill on `day`, following chains of transfers.
+
+    If A transfers to B and B to C on that day, C pays for A, B and C. A payer with no
+    transfer in force pays for itself.
+    """
+    in_force = (
+        BillingTransfer.objects.binding()
+        .filter(start_date__lte=day)
+        .filter(Q(end_date__isnull=True) | Q(end_date__gte=day))
+        .select_related("destination")
+    )
+    upstream = {t.source_id: t.destination for t in in_force}
+    current, seen = payer, {payer.pk}
+    while current.pk in upstream:
+        current = upstream[current.pk]
+        if current.pk in seen:  # a cycle the services refuse; stop rather than loop
+            break
+        seen.add(current.pk)
+    return current

@@ -1,0 +1,1 @@
+"""The pages of the billing app, one module per part of the domain."""

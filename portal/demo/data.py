@@ -1,0 +1,118 @@
+"""What the demo holds: plain values that portal.demo.loader writes through the services."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import NamedTuple
+
+from portal.users.roles import Role
+
+PASSWORD = "demo-Portal-2026"  # every demo login, the operator's too
+
+PUBLIC_DOMAIN = "localhost"
+OPERATOR = "operator"
+OPERATOR_EMAIL = "operator@portal.example"
+
+SCHEMA = "acme"
+TENANT_NAME = "Acme Corp"
+DOMAIN = "acme.localhost"
+EMAIL_DOMAIN = "acme.example"
+
+
+class UserSpec(NamedTuple):
+    username: str
+    role: str
+    first_name: str
+    last_name: str
+
+
+# The first is the admin that tenant_create makes with the tenant.
+USERS = (
+    UserSpec("admin", Role.ADMIN, "Ada", "Admin"),
+    UserSpec("finance", Role.FINANCE, "Fiona", "Ledger"),
+    UserSpec("reseller", Role.RESELLER_ADMIN, "Rex", "Seller"),
+    UserSpec("teamlead", Role.TEAM_LEAD, "Tess", "Lead"),
+    UserSpec("customer", Role.END_CUSTOMER, "Carl", "Globex"),
+)
+
+
+class AccountSpec(NamedTuple):
+    account_id: str
+    name: str
+    ou: tuple[str, ...]  # the OU's path; () is the organization's root
+    joined_on: date
+
+
+class OrganizationSpec(NamedTuple):
+    name: str
+    payer_id: str
+    payer_name: str
+    ous: tuple[tuple[str, ...], ...]  # paths, parents before children
+    accounts: tuple[AccountSpec, ...]
+
+
+ENGINEERING = ("Engineering",)
+PLATFORM = ("Engineering", "Platform")
+DATA = ("Engineering", "Data")
+FINANCE = ("Finance",)
+SANDBOX = ("Sandbox",)
+ROOT: tuple[str, ...] = ()
+
+ACME = OrganizationSpec(
+    name="Acme Management",
+    payer_id="111122223333",
+    payer_name="acme-management",
+    ous=(ENGINEERING, PLATFORM, DATA, FINANCE, SANDBOX),
+    accounts=(
+        AccountSpec("210000000001", "platform-prod", PLATFORM, date(2023, 1, 9)),
+        AccountSpec("210000000002", "platform-staging", PLATFORM, date(2023, 1, 9)),
+        AccountSpec("210000000003", "data-lake", DATA, date(2023, 6, 1)),
+        AccountSpec("210000000004", "data-analytics", DATA, date(2024, 2, 12)),
+        AccountSpec("210000000005", "web-frontend", ENGINEERING, date(2023, 3, 20)),
+        AccountSpec("210000000006", "finance-tools", FINANCE, date(2024, 9, 2)),
+        AccountSpec("210000000007", "sandbox-1", SANDBOX, date(2025, 1, 6)),
+        AccountSpec("210000000008", "security-audit", ROOT, date(2023, 1, 9)),
+    ),
+)
+
+# Its billing is transferred to ACME's payer from the 1st of the month after loading.
+SUBSIDIARY = OrganizationSpec(
+    name="Acme Subsidiary",
+    payer_id="444455556666",
+    payer_name="acme-subsidiary",
+    ous=(("Workloads",),),
+    accounts=(
+        AccountSpec("440000000001", "globex-prod", ("Workloads",), date(2024, 4, 1)),
+        AccountSpec("440000000002", "globex-dev", ("Workloads",), date(2024, 4, 1)),
+    ),
+)
+TRANSFER_NOTE = "Acme pays the subsidiary's bill (demo)."
+
+
+class TeamSpec(NamedTuple):
+    name: str
+    description: str
+    leads: tuple[str, ...]
+
+
+TEAMS = (
+    TeamSpec("Platform", "Shared infrastructure and CI.", ("teamlead",)),
+    TeamSpec("Data", "Data lake and analytics.", ("teamlead",)),
+    TeamSpec("Web", "The public web site.", ()),
+)
+
+# An end customer billed for the subsidiary's organization, seen by the `customer` user.
+CUSTOMER = {
+    "legal_name": "Globex Ltd",
+    "address": "Globex House, 1 Market Street\nDublin D02 XY45\nIreland",
+    "tax_id": "IE1234567T",
+    "currency": "EUR",
+    "contact_name": "Carl Globex",
+    "contact_email": "billing@globex.example",
+}
+CUSTOMER_VIEWER = "customer"
+
+# A billing view of the Engineering OU, owned by the admin and shared with finance.
+VIEW_NAME = "Engineering costs"
+VIEW_OU = ENGINEERING
+VIEW_SHARED_WITH = ("finance",)

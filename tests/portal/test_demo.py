@@ -1,0 +1,136 @@
+"""`manage.py load_demo`: the demo `make run` shows, loaded once and reused after."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django_tenants.utils import schema_context
+
+from billing.models import (
+    Account,
+    BillingTransfer,
+    BillingView,
+    EndCustomer,
+    Organization,
+    OrganizationalUnit,
+    Team,
+    TransferStatus,
+)
+from portal.audit.models import AuditEntry
+from portal.demo import data
+from portal.demo.loader import DemoLoad, load_demo
+from portal.tenants.models import Tenant
+from portal.users.models import User
+from tests.conftest import PUBLIC_HOST, TenantClient
+
+SCHEMA = "demo_t"
+HOST = "demo-t.test.localhost"
+TODAY = date(2026, 1, 31)
+COUNTED = (
+    User,
+    Organization,
+    OrganizationalUnit,
+    Account,
+    BillingTransfer,
+    Team,
+    EndCustomer,
+    BillingView,
+)
+
+
+@pytest.fixture(scope="module")
+def demo(django_db_setup: Any, django_db_blocker: Any) -> Iterator[DemoLoad]:
+    """The demo loaded once (committed) into its own schema; dropped after the module."""
+    with django_db_blocker.unblock():
+        public_audit = AuditEntry.objects.order_by("-pk").values_list("pk", flat=True).first()
+        load = load_demo(schema=SCHEMA, name="Demo", domain=HOST, today=TODAY)
+        yield load
+        load.tenant.auto_drop_schema = True
+        load.tenant.delete(force_drop=True)
+        AuditEntry.objects.filter(pk__gt=public_audit or 0).delete()
+        # Not .delete(): its cascade looks for API tokens, a table public does not have.
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM users_user WHERE username = %s", [data.OPERATOR])
+
+
+def counts() -> dict[str, int]:
+    with schema_context(SCHEMA):
+        rows = {model.__name__: model.objects.count() for model in COUNTED}
+        rows["tenant audit"] = AuditEntry.objects.count()
+    rows["public audit"] = AuditEntry.objects.count()
+    rows["tenants"] = Tenant.objects.count()
+    rows["public users"] = User.objects.count()
+    return rows
+
+
+def test_the_demo_holds_users_of_every_role_and_an_organization(demo: DemoLoad, db: Any) -> None:
+    assert demo.created, "the first load creates the demo"
+    operator = User.objects.get(username=data.OPERATOR)
+    assert operator.is_superuser
+    assert operator.check_password(data.PASSWORD)
+    with schema_context(SCHEMA):
+        roles = dict(User.objects.values_list("username", "role"))
+        assert roles == {
+            "admin": "admin",
+            "finance": "finance",
+            "reseller": "reseller_admin",
+            "teamlead": "team_lead",
+            "customer": "end_customer",
+        }
+        acme = Organization.objects.get(management_account__account_id=data.ACME.payer_id)
+        assert acme.accounts.count() == len(data.ACME.accounts) + 1  # with the payer
+        platform = Account.objects.get(name="platform-prod").ou
+        assert platform is not None and platform.path == "Engineering / Platform"
+        transfer = BillingTransfer.objects.get()
+        assert transfer.status == TransferStatus.ACCEPTED
+        assert transfer.source.account_id == data.SUBSIDIARY.payer_id
+        assert transfer.destination.account_id == data.ACME.payer_id
+        assert transfer.start_date == date(2026, 3, 1)  # 31 Jan: February is too soon
+        led = Team.objects.filter(leads__username="teamlead").values_list("name", flat=True)
+        assert sorted(led) == ["Data", "Platform"]
+        globex = EndCustomer.objects.get()
+        assert (globex.legal_name, globex.currency) == ("Globex Ltd", "EUR")
+        assert [a.account_id for a in globex.payers.all()] == [data.SUBSIDIARY.payer_id]
+        assert [u.username for u in globex.viewers.all()] == ["customer"]
+        view = BillingView.objects.get()
+        assert [u.username for u in view.shared_with.all()] == ["finance"]
+        assert AuditEntry.objects.filter(action="organization.create").count() == 2
+
+
+def test_a_second_load_finds_everything_and_writes_nothing(demo: DemoLoad, db: Any) -> None:
+    before = counts()
+    again = load_demo(schema=SCHEMA, name="Demo", domain=HOST, today=date(2026, 6, 15))
+    assert again.created == []
+    assert counts() == before
+
+
+def test_the_command_says_nothing_changed_on_a_second_run(
+    demo: DemoLoad, db: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    call_command("load_demo", schema=SCHEMA, domain=HOST)
+    out = capsys.readouterr().out
+    assert "nothing changed" in out
+    assert data.PASSWORD in out
+
+
+@pytest.mark.parametrize("user", data.USERS, ids=lambda user: user.username)
+def test_every_demo_user_gets_an_api_token(demo: DemoLoad, db: Any, user: data.UserSpec) -> None:
+    response = TenantClient(HOST).post(
+        "/api/v1/auth/token/",
+        {"username": user.username, "password": data.PASSWORD},
+        content_type="application/json",
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["role"] == user.role
+
+
+def test_the_operator_logs_in_on_the_operator_site(demo: DemoLoad, db: Any) -> None:
+    client = TenantClient(PUBLIC_HOST)
+    response = client.post("/login/", {"username": data.OPERATOR, "password": data.PASSWORD})
+    assert response.status_code == 302
+    assert client.get("/").status_code == 200
