@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from celery import Celery
-from kombu import Queue
+from kombu import Exchange, Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
@@ -14,7 +14,10 @@ QUEUES = ("ingest", "allocation", "invoices", "default")
 app = Celery("portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.update(
-    task_queues=[Queue(name) for name in QUEUES],
+    # Each queue has its own exchange and routing key, so a message reaches one queue only.
+    task_queues=[Queue(name, Exchange(name, type="direct"), routing_key=name) for name in QUEUES],
+    task_default_exchange="default",
+    task_default_routing_key="default",
     task_default_queue="default",
     task_routes={
         "billing.tasks.ingest_*": {"queue": "ingest"},

@@ -78,6 +78,9 @@ def test_worker_consumes_a_task_from_the_database_broker(tmp_path: Path) -> None
 def test_tasks_are_routed_to_their_queue(task_name: str, queue: str) -> None:
     route = app.amqp.router.route({}, task_name)
     assert route["queue"].name == queue
+    # The message is published with the queue's own key, so no other queue receives it.
+    assert route["queue"].routing_key == queue
+    assert route["queue"].exchange.name == queue
 
 
 def current_schema() -> str:
