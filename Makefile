@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run setup test lint fmt clean
+.PHONY: run setup test lint fmt clean bench-ingest
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -39,3 +39,7 @@ fmt: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .local .pytest_cache .mypy_cache .ruff_cache
+
+## bench-ingest: generate a 1,000,000-row CUR month and time its ingest against raw COPY
+bench-ingest: setup
+	$(PY) bench/ingest.py --rows $(or $(ROWS),1000000)

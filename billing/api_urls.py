@@ -13,6 +13,7 @@ from billing.apis import (
     TeamApi,
     TransferApi,
 )
+from billing.ingest.api import IngestJobApi
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
@@ -23,5 +24,6 @@ router.register("transfers", TransferApi, basename="transfer-api")
 router.register("billing-views", BillingViewApi, basename="billingview-api")
 router.register("teams", TeamApi, basename="team-api")
 router.register("end-customers", EndCustomerApi, basename="endcustomer-api")
+router.register("ingests", IngestJobApi, basename="ingest-api")
 
 urlpatterns = router.urls

@@ -7,11 +7,25 @@ tests); pgserver stops it when the last process using it exits.
 from __future__ import annotations
 
 import logging
+import os
 import warnings
 from pathlib import Path
+from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = PROJECT_ROOT / ".local" / "pgdata"
+
+# A single-node server that bulk-loads bills: tables created and loaded in one transaction
+# skip the write-ahead log (wal_level=minimal), and loads do not force early checkpoints.
+SERVER_SETTINGS = {
+    "wal_level": "minimal",
+    "max_wal_senders": "0",
+    "max_wal_size": "4GB",
+    "checkpoint_timeout": "30min",
+    "shared_buffers": "512MB",
+    "work_mem": "64MB",
+    "maintenance_work_mem": "512MB",
+}
 
 
 def embedded_database_url() -> str:
@@ -22,4 +36,30 @@ def embedded_database_url() -> str:
         import pgserver
 
         server = pgserver.get_server(DATA_DIR, cleanup_mode="stop")
+        _configure(server)
     return str(server.get_uri())
+
+
+def _configure(server: Any) -> None:
+    """Apply SERVER_SETTINGS; restarting is only safe while no other process uses it."""
+    current = server.psql("SHOW wal_level;")
+    if SERVER_SETTINGS["wal_level"] in current:
+        return
+    import psutil
+    from pgserver._commands import pg_ctl
+    from pgserver.utils import PostmasterInfo
+
+    users = server.global_process_id_list.get()
+    if any(pid != os.getpid() and psutil.pid_exists(pid) for pid in users):
+        return
+
+    statements = "".join(f"ALTER SYSTEM SET {k} = '{v}';" for k, v in SERVER_SETTINGS.items())
+    server.psql(statements)
+    pg_ctl(
+        ["-w", "-m", "fast", "-l", str(server.log), "restart"],
+        pgdata=server.pgdata,
+        user=server.system_user,
+        timeout=30,
+    )
+    # pgserver stops the server at the last exit only if it knows the running postmaster.
+    server._postmaster_info = PostmasterInfo.read_from_pgdata(server.pgdata)

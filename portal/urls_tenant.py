@@ -17,5 +17,6 @@ urlpatterns = [
     path("users/<int:pk>/", user_views.UserChangeView.as_view(), name="user-change"),
     path("audit/", AuditLogView.as_view(), name="audit-log"),
     path("org/", include("billing.urls")),
+    path("costs/", include("billing.ingest.urls")),
     path("api/v1/", include("portal.api_urls")),
 ]

@@ -1,4 +1,13 @@
+from billing.models.costs import CostLineItem, TagKey, TagSet
 from billing.models.customers import EndCustomer, Team
+from billing.models.ingests import (
+    DailyCostSummary,
+    IngestIssue,
+    IngestJob,
+    IngestPeriodSum,
+    IngestStatus,
+    LoadedPeriod,
+)
 from billing.models.organizations import Account, Organization, OrganizationalUnit
 from billing.models.transfers import BillingTransfer, TransferStatus
 from billing.models.views import BillingView
@@ -7,9 +16,18 @@ __all__ = [
     "Account",
     "BillingTransfer",
     "BillingView",
+    "CostLineItem",
+    "DailyCostSummary",
     "EndCustomer",
+    "IngestIssue",
+    "IngestJob",
+    "IngestPeriodSum",
+    "IngestStatus",
+    "LoadedPeriod",
     "Organization",
     "OrganizationalUnit",
+    "TagKey",
+    "TagSet",
     "Team",
     "TransferStatus",
 ]

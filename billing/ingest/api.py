@@ -1,0 +1,87 @@
+"""REST endpoints of ingests: upload bill files, follow progress, read the outcome."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from billing.models import IngestIssue, IngestJob, IngestPeriodSum
+from billing.services.ingests import ingest_job_create
+from portal.core.apis import ScopedAPIMixin
+from portal.core.permissions import ADMIN_ONLY
+from portal.core.serializers import ExactModelSerializer
+
+
+class IngestPeriodSumSerializer(ExactModelSerializer):
+    reconciled = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = IngestPeriodSum
+        exclude = ["id", "job"]
+
+
+class IngestIssueSerializer(serializers.ModelSerializer[IngestIssue]):
+    class Meta:
+        model = IngestIssue
+        fields = ["kind", "file", "row", "column", "value", "message"]
+
+
+class IngestJobSerializer(serializers.ModelSerializer[IngestJob]):
+    progress_percent = serializers.IntegerField(read_only=True)
+    files = serializers.SerializerMethodField()
+
+    class Meta:
+        model = IngestJob
+        fields = [
+            "id",
+            "status",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "files",
+            "formats",
+            "rows_total",
+            "rows_read",
+            "rows_stored",
+            "rows_rejected",
+            "progress_percent",
+            "message",
+            "notes",
+            "issue_counts",
+        ]
+
+    def get_files(self, job: IngestJob) -> list[dict[str, Any]]:
+        # Server paths are not the caller's business.
+        return [{"name": f["name"], "size": f["size"], "sha256": f["sha256"]} for f in job.files]
+
+
+class IngestJobDetailSerializer(IngestJobSerializer):
+    period_sums = IngestPeriodSumSerializer(many=True, read_only=True)
+    issues = IngestIssueSerializer(many=True, read_only=True)
+
+    class Meta(IngestJobSerializer.Meta):
+        fields = [*IngestJobSerializer.Meta.fields, "period_sums", "issues"]
+
+
+class IngestJobApi(
+    ScopedAPIMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,  # type: ignore[type-arg]
+):
+    """POST files (multipart, field `files`, one or more) to start an ingest."""
+
+    model = IngestJob
+    write_roles = ADMIN_ONLY
+    parser_classes = [MultiPartParser, FormParser]
+
+    def get_serializer_class(self) -> Any:
+        return IngestJobDetailSerializer if self.action == "retrieve" else IngestJobSerializer
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        job = ingest_job_create(actor=request.user, uploads=request.FILES.getlist("files"))
+        return Response(IngestJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)

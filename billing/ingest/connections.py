@@ -1,0 +1,48 @@
+"""Database access the ingest needs beyond Django's ORM."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+from django.db import connection
+from psycopg import sql
+
+
+@contextmanager
+def side_connection(schema_name: str) -> Iterator[psycopg.Connection[Any]]:
+    """An autocommit connection in the tenant's schema, beside Django's own.
+
+    For writes that must be visible (or kept) whatever the main transaction does:
+    progress, shared tag sets.
+    """
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    with psycopg.connect(**params, autocommit=True) as side:
+        side.execute(sql.SQL("SET search_path TO {}, public").format(sql.Identifier(schema_name)))
+        yield side
+
+
+def raw_cursor() -> Any:
+    """A psycopg cursor on Django's connection (for COPY), in the tenant's schema.
+
+    Django's cursor wrapper sets the tenant's search_path as it opens.
+    """
+    return connection.cursor().cursor
+
+
+def drop_staging_tables(prefix: str) -> list[str]:
+    """Drop leftover staging tables whose names start with `prefix` (a killed ingest's)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
+            "AND tablename LIKE %s",
+            [prefix.replace("_", r"\_") + "%"],
+        )
+        names = [name for (name,) in cursor.fetchall()]
+        for name in names:
+            cursor.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(name)))
+    return names

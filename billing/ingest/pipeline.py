@@ -1,0 +1,146 @@
+"""One ingest from files to stored, reconciled line items.
+
+Reading and normalizing run in a thread ahead of the COPY, so the two overlap on a
+2-core machine (pyarrow and psycopg release the GIL for their heavy parts).
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from billing.ingest.connections import drop_staging_tables, raw_cursor, side_connection
+from billing.ingest.contract import BillFileError, NormalizedBatch
+from billing.ingest.findings import Findings
+from billing.ingest.publish import publish_loads
+from billing.ingest.readers import BillReader, open_bill
+from billing.ingest.reconcile import IngestCheckError, check_sums
+from billing.ingest.registration import register_seen_accounts
+from billing.ingest.staging import STAGE_PREFIX, PeriodLoad, StagingLoader
+from billing.ingest.tagsets import TagSetResolver
+from billing.models import IngestJob, IngestStatus, LoadedPeriod, TagKey
+
+logger = logging.getLogger(__name__)
+PROGRESS_EVERY_ROWS = 100_000
+
+
+def run_ingest(job_id: int) -> IngestJob:
+    """Run (or finish) the ingest `job_id` in the current tenant schema; safe to retry."""
+    job = IngestJob.objects.get(pk=job_id)
+    if job.is_finished:
+        return job
+    drop_staging_tables(f"{STAGE_PREFIX}{job.pk}_")
+    job.status, job.started_at = IngestStatus.RUNNING, timezone.now()
+    job.save(update_fields=["status", "started_at"])
+    if LoadedPeriod.objects.filter(job__fingerprint=job.fingerprint).exists():
+        return _finish(job, IngestStatus.UNCHANGED, "These files are what is stored already.")
+    findings = Findings()
+    try:
+        loads = _load_and_publish(job, findings)
+    except (BillFileError, IngestCheckError) as exc:
+        drop_staging_tables(f"{STAGE_PREFIX}{job.pk}_")
+        findings.save(job)
+        return _finish(job, IngestStatus.FAILED, str(exc), findings)
+    except Exception:
+        logger.exception("Ingest %s failed", job.pk)
+        drop_staging_tables(f"{STAGE_PREFIX}{job.pk}_")
+        return _finish(job, IngestStatus.FAILED, "An internal error stopped the ingest.")
+    findings.save(job)
+    job.rows_stored = sum(load.stored.rows for load in loads)
+    periods = ", ".join(f"{period[:7]} of payer {payer}" for period, payer in _keys(loads))
+    return _finish(job, IngestStatus.SUCCEEDED, f"Stored {periods}.", findings)
+
+
+def _load_and_publish(job: IngestJob, findings: Findings) -> list[PeriodLoad]:
+    aliases = tag_aliases()
+    readers = [
+        open_bill(Path(f["path"]), display_name=f["name"], tag_aliases=aliases) for f in job.files
+    ]
+    job.formats = [f"{reader.format} {reader.version}" for reader in readers]
+    job.notes = [note for reader in readers for note in reader.notes]
+    totals = [reader.rows_total for reader in readers]
+    job.rows_total = sum(t for t in totals if t) if all(totals) else None
+    job.save(update_fields=["formats", "notes", "rows_total"])
+    with side_connection(connection.schema_name) as side:  # type: ignore[attr-defined]
+        with transaction.atomic():
+            loader = StagingLoader(raw_cursor(), job_id=job.pk, tag_sets=TagSetResolver(side))
+            reported = 0
+            for batch in _read_ahead(readers):
+                loader.write(batch)
+                findings.add(batch.issues)
+                job.rows_read += batch.rows_read
+                if job.rows_read - reported >= PROGRESS_EVERY_ROWS:
+                    reported = job.rows_read
+                    _report_progress(side, job)
+            loads = list(loader.finish().values())
+            check_sums(loads)
+        _report_progress(side, job)
+    stored = [load for load in loads if load.stored.rows]
+    publish_loads(job=job, loads=stored, tag_keys=summary_tag_keys())
+    drop_staging_tables(f"{STAGE_PREFIX}{job.pk}_")
+    job.notes += register_seen_accounts(actor=job.created_by, loads=stored)
+    job.rows_rejected = job.rows_read - sum(load.stored.rows for load in loads)
+    return loads
+
+
+def _read_ahead(readers: list[BillReader]) -> Iterator[NormalizedBatch]:
+    """The readers' batches, produced in a thread up to two batches ahead."""
+    batches: queue.Queue[Any] = queue.Queue(maxsize=2)
+    done = object()
+
+    def produce() -> None:
+        try:
+            for reader in readers:
+                for batch in reader.batches():
+                    batches.put(batch)
+            batches.put(done)
+        except BaseException as exc:  # handed to the consumer, which raises it
+            batches.put(exc)
+
+    thread = threading.Thread(target=produce, name="ingest-reader", daemon=True)
+    thread.start()
+    while (item := batches.get()) is not done:
+        if isinstance(item, BaseException):
+            raise item
+        yield item
+    thread.join()
+
+
+def _report_progress(side: Any, job: IngestJob) -> None:
+    side.execute(
+        "UPDATE billing_ingestjob SET rows_read = %s, rows_total = %s WHERE id = %s",
+        (job.rows_read, job.rows_total, job.pk),
+    )
+
+
+def _finish(
+    job: IngestJob, status: str, message: str, findings: Findings | None = None
+) -> IngestJob:
+    job.status, job.message, job.finished_at = status, message, timezone.now()
+    if findings is not None:
+        job.issue_counts = findings.as_counts()
+    job.save()
+    return job
+
+
+def _keys(loads: list[PeriodLoad]) -> list[tuple[str, str]]:
+    return sorted(load.key for load in loads if load.stored.rows)
+
+
+def tag_aliases() -> dict[str, str]:
+    aliases: dict[str, str] = {}
+    for key in TagKey.objects.all():
+        for alias in [key.name, *key.aliases]:
+            aliases[str(alias)] = key.name
+    return aliases
+
+
+def summary_tag_keys() -> list[str]:
+    return list(TagKey.objects.filter(summarize=True).values_list("name", flat=True))

@@ -1,0 +1,77 @@
+"""Pages of ingests: upload bill files, watch progress, read the outcome."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.generic import DetailView, ListView, View
+
+from billing.models import IngestJob
+from billing.services.ingests import ingest_job_create
+from portal.core.errors import ApplicationError
+from portal.core.permissions import ADMIN_ONLY, may_write
+from portal.core.views import ScopedViewMixin, WriteRoleRequiredMixin
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> Any:
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(item, initial) for item in data]
+        return [single(data, initial)]
+
+
+class IngestUploadForm(forms.Form):
+    files = MultipleFileField(
+        help_text="AWS CUR (legacy or 2.0) or FOCUS: CSV, CSV.gz or Parquet; "
+        "all files of a month at once."
+    )
+
+
+class IngestListView(ScopedViewMixin, ListView[IngestJob]):
+    model = IngestJob
+    template_name = "billing/ingest_list.html"
+    paginate_by = 25
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        if may_write(self.request.user, ADMIN_ONLY):
+            context["form"] = IngestUploadForm()
+        return context
+
+
+class IngestDetailView(ScopedViewMixin, DetailView[IngestJob]):
+    model = IngestJob
+    template_name = "billing/ingest_detail.html"
+
+    def get_queryset(self) -> Any:
+        return super().get_queryset().prefetch_related("period_sums", "issues")
+
+
+class IngestUploadView(WriteRoleRequiredMixin, View):
+    write_roles = ADMIN_ONLY
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = IngestUploadForm(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                job = ingest_job_create(actor=request.user, uploads=form.cleaned_data["files"])
+            except ApplicationError as exc:
+                form.add_error("files", exc.message)
+            else:
+                messages.success(request, f"Ingest #{job.pk} is queued.")
+                return redirect("ingest-detail", pk=job.pk)
+        jobs = IngestJob.objects.visible_to(request.user)[:25]
+        return render(request, "billing/ingest_list.html", {"form": form, "object_list": jobs})

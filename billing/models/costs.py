@@ -1,0 +1,101 @@
+"""Cost data: line items (a partitioned table), tag sets, daily summaries, tag keys."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from portal.core.access import ScopedQuerySet
+from portal.core.fields import ExactNumericField
+from portal.users.roles import Role
+
+
+class TagKey(models.Model):
+    """A tag key the tenant reports on; its aliases are read as the same key."""
+
+    name = models.CharField(max_length=128, unique=True, help_text="Canonical key, e.g. team")
+    aliases = models.JSONField(
+        default=list, blank=True, help_text='Other spellings, e.g. ["Team", "TEAM"]'
+    )
+    summarize = models.BooleanField(
+        default=True, help_text="Keep daily totals per value of this key for dashboards."
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TagSet(models.Model):
+    """One distinct set of tags; line items point here instead of repeating the JSON."""
+
+    digest = models.CharField(max_length=64, unique=True)
+    tags = models.JSONField()
+
+    def __str__(self) -> str:
+        return str(self.tags)
+
+
+class CostLineItemQuerySet(ScopedQuerySet["CostLineItem"]):
+    readable_by = frozenset({Role.ADMIN, Role.FINANCE, Role.RESELLER_ADMIN, Role.END_CUSTOMER})
+
+    def for_end_customer(self, user: object) -> CostLineItemQuerySet:
+        from billing.models.organizations import Account
+
+        accounts = Account.objects.visible_to(user).values("account_id")
+        return self.filter(sub_account_id__in=accounts)
+
+
+class CostLineItem(models.Model):
+    """A row of a bill in FOCUS-aligned columns.
+
+    The table is partitioned by billing period, then by payer, and written only by the
+    ingest (COPY into a staging table, then attached as a partition), so Django does not
+    manage it: see migration billing/migrations/0004_cost_store.py.
+    """
+
+    id = models.BigIntegerField(primary_key=True)
+    billing_period_start = models.DateField()
+    billing_period_end = models.DateField()
+    billing_account_id = models.TextField()
+    sub_account_id = models.TextField(null=True)
+    sub_account_name = models.TextField(null=True)
+    charge_period_start = models.DateTimeField()
+    charge_period_end = models.DateTimeField()
+    provider_name = models.TextField(null=True)
+    service_name = models.TextField(null=True)
+    service_category = models.TextField(null=True)
+    region_id = models.TextField(null=True)
+    availability_zone = models.TextField(null=True)
+    resource_id = models.TextField(null=True)
+    sku_id = models.TextField(null=True)
+    charge_category = models.TextField()
+    charge_class = models.TextField(null=True)
+    charge_frequency = models.TextField(null=True)
+    billed_cost = ExactNumericField()
+    effective_cost = ExactNumericField()
+    list_cost = ExactNumericField()
+    contracted_cost = ExactNumericField()
+    billing_currency = models.TextField()
+    consumed_quantity = ExactNumericField(null=True)
+    consumed_unit = models.TextField(null=True)
+    pricing_quantity = ExactNumericField(null=True)
+    pricing_unit = models.TextField(null=True)
+    commitment_discount_id = models.TextField(null=True)
+    commitment_discount_type = models.TextField(null=True)
+    tag_set = models.ForeignKey(TagSet, null=True, on_delete=models.DO_NOTHING, db_constraint=False)
+    x_line_item_type = models.TextField(null=True)
+    x_usage_type = models.TextField(null=True)
+    x_operation = models.TextField(null=True)
+    x_instance_type = models.TextField(null=True)
+    x_purchase_option = models.TextField(null=True)
+
+    objects = CostLineItemQuerySet.as_manager()
+
+    class Meta:
+        managed = False
+        db_table = "billing_cost_line_item"
+
+    def __str__(self) -> str:
+        return f"{self.charge_period_start:%Y-%m-%d} {self.service_name} {self.billed_cost}"

@@ -1,0 +1,83 @@
+"""Starting ingests of bill files; the work itself runs in Celery (billing.tasks)."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import uuid
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import connection, transaction
+
+from billing.models import IngestJob
+from portal.audit.services import audit_record, snapshot
+from portal.core.errors import ApplicationError
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _describe(path: Path, name: str) -> dict[str, Any]:
+    if not path.is_file():
+        raise ApplicationError(f"{name}: no such file.", code="file_missing", field="files")
+    return {
+        "name": name,
+        "path": str(path),
+        "size": path.stat().st_size,
+        "sha256": file_sha256(path),
+    }
+
+
+def upload_dir() -> Path:
+    """Where uploaded bills are kept: shared storage when workers run elsewhere."""
+    folder = Path(settings.MEDIA_ROOT) / "ingest" / connection.schema_name / uuid.uuid4().hex  # type: ignore[attr-defined]
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@transaction.atomic
+def ingest_job_create(
+    *,
+    actor: Any,
+    paths: Iterable[Path] = (),
+    uploads: Iterable[UploadedFile] = (),
+    enqueue: bool = True,
+) -> IngestJob:
+    """Record an ingest of local files or uploads and queue it on the ingest queue.
+
+    With `enqueue=False` the caller runs it (`billing.ingest.pipeline.run_ingest`).
+    """
+    files = [_describe(Path(path).resolve(), Path(path).name) for path in paths]
+    uploads = list(uploads)
+    if uploads:
+        folder = upload_dir()
+        for upload in uploads:
+            name = Path(upload.name or "upload").name
+            target = folder / name
+            with target.open("wb") as handle:
+                shutil.copyfileobj(upload, handle)
+            files.append(_describe(target, name))
+    if not files:
+        raise ApplicationError("Give at least one bill file.", code="no_files", field="files")
+    fingerprint = hashlib.sha256("".join(sorted(f["sha256"] for f in files)).encode()).hexdigest()
+    job = IngestJob.objects.create(
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        files=files,
+        fingerprint=fingerprint,
+    )
+    audit_record(actor=actor, action="ingestjob.create", instance=job, after=snapshot(job))
+    if enqueue:
+        from billing.tasks import ingest_costs
+
+        schema = connection.schema_name  # type: ignore[attr-defined]
+        transaction.on_commit(lambda: ingest_costs.delay(schema, job.pk))
+    return job
