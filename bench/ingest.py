@@ -76,10 +76,25 @@ def bill_file(rows: int, fmt: str) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         print(f"Generating {rows:,} CUR rows into {path} ...", flush=True)
         subprocess.run(
-            [sys.executable, "-m", "billing.generator", "cur", "--rows", str(rows),
-             "--period", f"{PERIOD:%Y-%m}", "--payer", PAYER, "--format", fmt,
-             "--out", str(path)],
-            check=True, cwd=ROOT, stdout=subprocess.DEVNULL,
+            [
+                sys.executable,
+                "-m",
+                "billing.generator",
+                "cur",
+                "--rows",
+                str(rows),
+                "--period",
+                f"{PERIOD:%Y-%m}",
+                "--payer",
+                PAYER,
+                "--format",
+                fmt,
+                "--out",
+                str(path),
+            ],
+            check=True,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
         )
     return path
 
@@ -87,8 +102,12 @@ def bill_file(rows: int, fmt: str) -> Path:
 def ensure_tenant() -> None:
     if not Tenant.objects.filter(schema_name=SCHEMA).exists():
         tenant_create(
-            actor=None, schema=SCHEMA, name="Benchmark", domain="bench.localhost",
-            admin_email="bench@example.com", admin_password="bench-Portal-2026",
+            actor=None,
+            schema=SCHEMA,
+            name="Benchmark",
+            domain="bench.localhost",
+            admin_email="bench@example.com",
+            admin_password="bench-Portal-2026",
         )
     with schema_context(SCHEMA):
         for key in ("team", "env", "cost-center"):
@@ -108,14 +127,20 @@ def floor_seconds(path: Path, rows: int) -> float:
             table = table.append_column("id", ids)
             table = table.append_column("tag_set_id", pa.nulls(table.num_rows, pa.string()))
             buffer = io.BytesIO()
-            pcsv.write_csv(table.select(list(TABLE_COLUMNS)), buffer,
-                           pcsv.WriteOptions(include_header=False))
+            pcsv.write_csv(
+                table.select(list(TABLE_COLUMNS)), buffer, pcsv.WriteOptions(include_header=False)
+            )
             out.write(buffer.getvalue())
     columns = ", ".join(TABLE_COLUMNS)
     started = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("CREATE TABLE bench_floor (LIKE billing_cost_line_item)")
-        with cursor.cursor.copy(f"COPY bench_floor ({columns}) FROM STDIN WITH (FORMAT csv)") as copy, spool.open("rb") as source:
+        with (
+            cursor.cursor.copy(
+                f"COPY bench_floor ({columns}) FROM STDIN WITH (FORMAT csv)"
+            ) as copy,
+            spool.open("rb") as source,
+        ):
             while chunk := source.read(1 << 20):
                 copy.write(chunk)
         elapsed = time.perf_counter() - started
@@ -145,11 +170,14 @@ def main() -> None:
     rate = job.rows_read / total
     print(f"file: {path.name} ({path.stat().st_size / 1e6:.0f} MB), rows: {job.rows_read:,}")
     print(f"ingest end to end: {total:.2f} s, {rate:,.0f} rows/s (target >= 100,000)")
-    print(f"floor (raw COPY of the normalized rows): {floor:.2f} s, "
-          f"{job.rows_stored / floor:,.0f} rows/s")
+    print(
+        f"floor (raw COPY of the normalized rows): {floor:.2f} s, "
+        f"{job.rows_stored / floor:,.0f} rows/s"
+    )
     print(f"ratio to floor: {total / floor:.2f}x (target <= 2x)")
-    print(f"peak memory of the ingesting process: {memory.peak / 2**20:,.0f} MiB "
-          f"(target < 1,536 MiB)")
+    print(
+        f"peak memory of the ingesting process: {memory.peak / 2**20:,.0f} MiB (target < 1,536 MiB)"
+    )
 
 
 if __name__ == "__main__":

@@ -46,7 +46,7 @@ def _configure(server: Any) -> None:
     if SERVER_SETTINGS["wal_level"] in current:
         return
     import psutil
-    from pgserver._commands import pg_ctl
+    from pgserver import _commands
     from pgserver.utils import PostmasterInfo
 
     users = server.global_process_id_list.get()
@@ -55,6 +55,7 @@ def _configure(server: Any) -> None:
 
     statements = "".join(f"ALTER SYSTEM SET {k} = '{v}';" for k, v in SERVER_SETTINGS.items())
     server.psql(statements)
+    pg_ctl = _commands.pg_ctl  # type: ignore[attr-defined]  # made at import time
     pg_ctl(
         ["-w", "-m", "fast", "-l", str(server.log), "restart"],
         pgdata=server.pgdata,

@@ -71,7 +71,7 @@ class IngestJobApi(
     ScopedAPIMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
-    viewsets.GenericViewSet,  # type: ignore[type-arg]
+    viewsets.GenericViewSet,
 ):
     """POST files (multipart, field `files`, one or more) to start an ingest."""
 

@@ -34,7 +34,7 @@ class MultipleFileField(forms.FileField):
 
 
 class IngestUploadForm(forms.Form):
-    files = MultipleFileField(
+    bills = MultipleFileField(
         help_text="AWS CUR (legacy or 2.0) or FOCUS: CSV, CSV.gz or Parquet; "
         "all files of a month at once."
     )
@@ -67,9 +67,9 @@ class IngestUploadView(WriteRoleRequiredMixin, View):
         form = IngestUploadForm(request.POST, request.FILES)
         if form.is_valid():
             try:
-                job = ingest_job_create(actor=request.user, uploads=form.cleaned_data["files"])
+                job = ingest_job_create(actor=request.user, uploads=form.cleaned_data["bills"])
             except ApplicationError as exc:
-                form.add_error("files", exc.message)
+                form.add_error("bills", exc.message)
             else:
                 messages.success(request, f"Ingest #{job.pk} is queued.")
                 return redirect("ingest-detail", pk=job.pk)

@@ -8,7 +8,7 @@ from typing import Any
 from django.db import models
 
 
-class ExactNumericField(models.DecimalField):  # type: ignore[type-arg]
+class ExactNumericField(models.DecimalField):
     """PostgreSQL `numeric` without precision or scale: keeps every digit a bill had.
 
     Bill amounts carry up to 10 or more decimal places and are summed exactly; rounding

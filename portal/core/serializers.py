@@ -10,7 +10,7 @@ from rest_framework import serializers
 from portal.core.fields import ExactNumericField
 
 
-class ExactDecimalField(serializers.Field):  # type: ignore[type-arg]
+class ExactDecimalField(serializers.Field):
     """An exact amount as text, every digit kept (JSON numbers would pass through float)."""
 
     def to_representation(self, value: Decimal) -> str:
@@ -23,7 +23,7 @@ class ExactDecimalField(serializers.Field):  # type: ignore[type-arg]
             raise serializers.ValidationError(f"{data!r} is not a decimal number.") from exc
 
 
-class ExactModelSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class ExactModelSerializer(serializers.ModelSerializer):
     """A ModelSerializer that renders ExactNumericField as ExactDecimalField."""
 
     serializer_field_mapping = {

@@ -116,3 +116,9 @@ CUSTOMER_VIEWER = "customer"
 VIEW_NAME = "Engineering costs"
 VIEW_OU = ENGINEERING
 VIEW_SHARED_WITH = ("finance",)
+
+
+# Cost data: a generated bill of last month per payer, and the tag keys reported on.
+TAG_KEYS = (("team", ("Team", "TEAM")), ("env", ()), ("cost-center", ()))
+COST_ROWS = 20_000
+COST_SEED = 2026

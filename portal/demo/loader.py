@@ -36,6 +36,7 @@ from billing.services import (
 )
 from portal.audit.services import audit_record, snapshot
 from portal.demo import data
+from portal.demo.costs import ensure_cost_data
 from portal.tenants.models import Domain, Tenant
 from portal.tenants.services import tenant_create
 from portal.users.models import Role, User
@@ -79,8 +80,12 @@ def load_demo(
         )
         created.append(f"tenant {name} ({schema}) at {domain} with user {data.USERS[0].username}")
     load = DemoLoad(tenant=tenant, created=created)
-    with schema_context(schema), transaction.atomic():
-        _load_tenant_content(load, today)
+    with schema_context(schema):
+        with transaction.atomic():
+            _load_tenant_content(load, today)
+        # Ingests manage their own transactions (staging, then one publish).
+        admin = User.objects.get(username=data.USERS[0].username)
+        ensure_cost_data(actor=admin, today=today, made=load.made)
     return load
 
 

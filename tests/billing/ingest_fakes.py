@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -47,7 +48,9 @@ def line(**values: Any) -> dict[str, Any]:
     return row
 
 
-def batch(rows: list[dict[str, Any]], *, rejected: list[dict[str, Any]] = ()) -> NormalizedBatch:
+def batch(
+    rows: list[dict[str, Any]], *, rejected: Sequence[dict[str, Any]] = ()
+) -> NormalizedBatch:
     """A batch of `rows`; `rejected` rows count in the sums as read but not stored."""
     table = pa.Table.from_pylist(rows, schema=STORE_SCHEMA)
     source: dict[PeriodKey, Sums] = {}

@@ -93,7 +93,7 @@ def test_the_page_uploads_and_shows_the_outcome(
     page = admin_client_a.get("/costs/ingests/")
     assert b"Load bill files" in page.content
     response = admin_client_a.post(
-        "/costs/ingests/upload/", {"files": [SimpleUploadedFile("focus.csv", b"BilledCost\n1\n")]}
+        "/costs/ingests/upload/", {"bills": [SimpleUploadedFile("focus.csv", b"BilledCost\n1\n")]}
     )
     assert response.status_code == 302
     job = IngestJob.objects.get()

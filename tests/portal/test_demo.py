@@ -16,8 +16,10 @@ from billing.models import (
     BillingTransfer,
     BillingView,
     EndCustomer,
+    LoadedPeriod,
     Organization,
     OrganizationalUnit,
+    TagKey,
     Team,
     TransferStatus,
 )
@@ -83,7 +85,10 @@ def test_the_demo_holds_users_of_every_role_and_an_organization(demo: DemoLoad, 
             "customer": "end_customer",
         }
         acme = Organization.objects.get(management_account__account_id=data.ACME.payer_id)
-        assert acme.accounts.count() == len(data.ACME.accounts) + 1  # with the payer
+        declared = {spec.account_id for spec in data.ACME.accounts} | {data.ACME.payer_id}
+        members = set(acme.accounts.values_list("account_id", flat=True))
+        # The demo bill's own usage accounts are registered in the organization too.
+        assert declared < members
         platform = Account.objects.get(name="platform-prod").ou
         assert platform is not None and platform.path == "Engineering / Platform"
         transfer = BillingTransfer.objects.get()
@@ -134,3 +139,14 @@ def test_the_operator_logs_in_on_the_operator_site(demo: DemoLoad, db: Any) -> N
     response = client.post("/login/", {"username": data.OPERATOR, "password": data.PASSWORD})
     assert response.status_code == 302
     assert client.get("/").status_code == 200
+
+
+def test_the_demo_has_last_months_bill_of_each_payer(demo: DemoLoad, db: Any) -> None:
+    with schema_context(SCHEMA):
+        loaded = LoadedPeriod.objects.order_by("billing_account_id")
+        assert [(p.billing_account_id, p.rows) for p in loaded] == [
+            (data.ACME.payer_id, data.COST_ROWS),
+            (data.SUBSIDIARY.payer_id, data.COST_ROWS),
+        ]
+        assert {p.billing_period_start for p in loaded} == {date(2025, 12, 1)}
+        assert TagKey.objects.get(name="team").aliases == ["TEAM", "Team"]
