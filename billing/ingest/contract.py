@@ -9,7 +9,7 @@ as ISO 8601 in UTC. The store (`billing.ingest.store`) copies them as they are.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from enum import StrEnum
 
 import pyarrow as pa
@@ -103,10 +103,18 @@ class Sums:
     effective_cost: Decimal = Decimal(0)
 
     def add(self, other: Sums) -> None:
-        self.rows += other.rows
-        self.billed_cost += other.billed_cost
-        self.effective_cost += other.effective_cost
+        # Wide enough that no sum of bill amounts is ever rounded.
+        with localcontext(prec=EXACT_DIGITS):
+            self.rows += other.rows
+            self.billed_cost += other.billed_cost
+            self.effective_cost += other.effective_cost
 
+
+# Decimal precision for adding amounts: far beyond any bill, so additions stay exact.
+EXACT_DIGITS = 200
+
+# (file, column, message, kind): how often a reader reported that
+IssueKey = tuple[str, str, str, str]
 
 # (billing_period_start as YYYY-MM-DD, billing_account_id)
 PeriodKey = tuple[str, str]
@@ -116,6 +124,7 @@ PeriodKey = tuple[str, str]
 class NormalizedBatch:
     """Up to a chunk of one file's rows, ready to store.
 
+    `issues` holds the first rows of each kind of issue; `issue_counts` counts them all.
     `source_sums` covers every row of the chunk whose period, payer and cost could be read
     (stored or not); `rejected_sums` the part of it that was rejected. So for each key,
     source = stored + rejected, which the store checks after loading.
@@ -124,6 +133,7 @@ class NormalizedBatch:
     table: pa.Table  # STORE_SCHEMA
     rows_read: int  # data rows read from the file in this batch, rejected ones included
     issues: list[RowIssue] = field(default_factory=list)
+    issue_counts: dict[IssueKey, int] = field(default_factory=dict)
     source_sums: dict[PeriodKey, Sums] = field(default_factory=dict)
     rejected_sums: dict[PeriodKey, Sums] = field(default_factory=dict)
 

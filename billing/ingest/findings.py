@@ -4,27 +4,27 @@ from __future__ import annotations
 
 from collections import Counter
 
-from billing.ingest.contract import RowIssue
+from billing.ingest.contract import IssueKey, RowIssue
 from billing.models import IngestIssue, IngestJob
 
 # Rows kept per distinct (file, column, message, kind); all are counted.
-EXAMPLES_PER_KIND = 50
+EXAMPLES_PER_KIND = 1000
 
 
 class Findings:
     def __init__(self) -> None:
-        self.counts: Counter[tuple[str, str, str, str]] = Counter()
+        self.counts: Counter[IssueKey] = Counter()
         self.examples: list[RowIssue] = []
-        self.rejected_rows: set[tuple[str, int]] = set()
 
-    def add(self, issues: list[RowIssue]) -> None:
+    def add(self, issues: list[RowIssue], counts: dict[IssueKey, int]) -> None:
+        """Keep the first examples of each kind; count all (readers count beyond examples)."""
+        kept: Counter[IssueKey] = Counter()
         for issue in issues:
             key = (issue.file, issue.column, issue.message, str(issue.kind))
-            self.counts[key] += 1
-            if self.counts[key] <= EXAMPLES_PER_KIND:
+            kept[key] += 1
+            if self.counts[key] + kept[key] <= EXAMPLES_PER_KIND:
                 self.examples.append(issue)
-            if issue.kind == "rejected":
-                self.rejected_rows.add((issue.file, issue.row))
+        self.counts.update(counts or kept)
 
     def as_counts(self) -> dict[str, int]:
         return {" | ".join(key): count for key, count in sorted(self.counts.items())}

@@ -74,7 +74,7 @@ def _load_and_publish(job: IngestJob, findings: Findings) -> list[PeriodLoad]:
             reported = 0
             for batch in _read_ahead(readers):
                 loader.write(batch)
-                findings.add(batch.issues)
+                findings.add(batch.issues, batch.issue_counts)
                 job.rows_read += batch.rows_read
                 if job.rows_read - reported >= PROGRESS_EVERY_ROWS:
                     reported = job.rows_read

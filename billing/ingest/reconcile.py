@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from decimal import localcontext
+
+from billing.ingest.contract import EXACT_DIGITS
 from billing.ingest.staging import PeriodLoad
 
 
@@ -28,7 +31,9 @@ def check_sums(loads: list[PeriodLoad]) -> None:
                 load.rejected.effective_cost,
             ),
         ):
-            if source != stored + rejected:
+            with localcontext(prec=EXACT_DIGITS):
+                matches = source == stored + rejected
+            if not matches:
                 raise IngestCheckError(
                     f"Billing period {period[:7]} of payer {payer}: the files' {label} is "
                     f"{source}, but {stored} was stored and {rejected} rejected."

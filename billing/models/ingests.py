@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import localcontext
+
 from django.conf import settings
 from django.db import models
 
@@ -97,11 +99,12 @@ class IngestPeriodSum(models.Model):
 
     @property
     def reconciled(self) -> bool:
-        return (
-            self.source_billed_cost == self.stored_billed_cost + self.rejected_billed_cost
-            and self.source_effective_cost
-            == self.stored_effective_cost + self.rejected_effective_cost
-        )
+        with localcontext(prec=200):  # exact: amounts have far fewer digits
+            return (
+                self.source_billed_cost == self.stored_billed_cost + self.rejected_billed_cost
+                and self.source_effective_cost
+                == self.stored_effective_cost + self.rejected_effective_cost
+            )
 
 
 class IngestIssue(models.Model):

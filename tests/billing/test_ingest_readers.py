@@ -115,7 +115,7 @@ def _truncated_gzip() -> bytes:
 
 FILE_ERRORS = [
     ("empty.csv", b"", "empty file"),
-    ("empty.csv.gz", gzip.compress(b""), "empty file"),
+    ("empty.csv.gz", gzip.compress(b"", mtime=0), "empty file"),
     ("header.csv", csv_text(LEGACY, []).encode(), "header but no rows"),
     ("people.csv", b"name,email\nAda,ada@example.com\n", r"not a bill.*name, email"),
     ("cut.csv.gz", _truncated_gzip(), "the file is truncated"),

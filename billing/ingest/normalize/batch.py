@@ -49,6 +49,7 @@ def finish(columns: Columns, log: IssueLog, sums: SumInputs, rows_read: int) -> 
         table=table,
         rows_read=rows_read,
         issues=log.issues(),
+        issue_counts=log.counts,
         source_sums=_sums(readable, sums),
         rejected_sums=_sums(readable & rejected, sums),
     )

@@ -15,10 +15,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from billing.ingest.contract import IssueKind, RowIssue
+from billing.ingest.contract import IssueKey, IssueKind, RowIssue
 
 EXACT = Context(prec=200)  # Decimal arithmetic on sums and amortization never rounds
 NULL_LITERAL = "NULL"
+# Rows kept per issue and batch; every occurrence is counted.
+EXAMPLE_ROWS = 1000
+
 Message = str | Callable[[str, int], str]  # (value, row index in the batch) -> text
 
 
@@ -106,6 +109,7 @@ class IssueLog:
         self.n = n
         self.rejected = np.zeros(n, dtype=bool)
         self._issues: list[tuple[int, int, RowIssue]] = []
+        self.counts: dict[IssueKey, int] = {}
 
     def add(
         self,
@@ -115,12 +119,18 @@ class IssueLog:
         message: Message,
         kind: IssueKind,
     ) -> None:
-        """Report `message` for every row in `mask`, quoting that row's value."""
+        """Report `message` for every row in `mask`, quoting that row's value.
+
+        All are counted; the first EXAMPLE_ROWS are kept as rows (a messy file can have
+        an issue on every value of a column).
+        """
         index = np.flatnonzero(mask)
         if not index.size:
             return
         if kind is IssueKind.REJECTED:
             self.rejected[index] = True
+        total = int(index.size)
+        index = index[:EXAMPLE_ROWS]
         shown = values.take(pa.array(index)).to_pylist() if values is not None else None
         texts = ["" if v is None else str(v) for v in shown] if shown else [""] * index.size
         rows = index.tolist()
@@ -128,6 +138,9 @@ class IssueLog:
             said = [message(text, i) for text, i in zip(texts, rows, strict=True)]
         else:
             said = [message] * len(rows)
+        label = said[0] if len(set(said)) == 1 else f"{column} has values read as others"
+        key = (self.file, column, label, str(kind))
+        self.counts[key] = self.counts.get(key, 0) + total
         file, first, start = self.file, self.first_line, len(self._issues)
         self._issues += [
             (i, start + k, RowIssue(file, first + i, column, text, said[k], kind))
@@ -139,6 +152,8 @@ class IssueLog:
         line = 1 if row_index < 0 else self.first_line + row_index
         issue = RowIssue(self.file, line, column, value, message, IssueKind.INTERPRETED)
         self._issues.append((row_index, len(self._issues), issue))
+        key = (self.file, column, message, str(IssueKind.INTERPRETED))
+        self.counts[key] = self.counts.get(key, 0) + 1
 
     def reject(
         self, column: str, mask: np.ndarray, values: pa.Array | None, message: Message
