@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -24,11 +25,15 @@ from billing.ingest.readers import BillReader, open_bill
 from billing.ingest.reconcile import IngestCheckError, check_sums
 from billing.ingest.registration import register_seen_accounts
 from billing.ingest.staging import STAGE_PREFIX, PeriodLoad, StagingLoader
+from billing.ingest.summaries import group_batch
 from billing.ingest.tagsets import TagSetResolver
 from billing.models import IngestJob, IngestStatus, LoadedPeriod, TagKey
 
 logger = logging.getLogger(__name__)
 PROGRESS_EVERY_ROWS = 100_000
+# Small enough that COPY starts soon after reading does, large enough to keep per-batch
+# overhead low.
+CHUNK_ROWS = 50_000
 
 
 def run_ingest(job_id: int) -> IngestJob:
@@ -61,7 +66,10 @@ def run_ingest(job_id: int) -> IngestJob:
 def _load_and_publish(job: IngestJob, findings: Findings) -> list[PeriodLoad]:
     aliases = tag_aliases()
     readers = [
-        open_bill(Path(f["path"]), display_name=f["name"], tag_aliases=aliases) for f in job.files
+        open_bill(
+            Path(f["path"]), display_name=f["name"], tag_aliases=aliases, chunk_rows=CHUNK_ROWS
+        )
+        for f in job.files
     ]
     job.formats = [f"{reader.format} {reader.version}" for reader in readers]
     job.notes = [note for reader in readers for note in reader.notes]
@@ -72,8 +80,8 @@ def _load_and_publish(job: IngestJob, findings: Findings) -> list[PeriodLoad]:
         with transaction.atomic():
             loader = StagingLoader(raw_cursor(), job_id=job.pk, tag_sets=TagSetResolver(side))
             reported = 0
-            for batch in _read_ahead(readers):
-                loader.write(batch)
+            for batch, groups in _read_ahead(readers):
+                loader.write(batch, groups)
                 findings.add(batch.issues, batch.issue_counts)
                 job.rows_read += batch.rows_read
                 if job.rows_read - reported >= PROGRESS_EVERY_ROWS:
@@ -90,8 +98,10 @@ def _load_and_publish(job: IngestJob, findings: Findings) -> list[PeriodLoad]:
     return loads
 
 
-def _read_ahead(readers: list[BillReader]) -> Iterator[NormalizedBatch]:
-    """The readers' batches, produced in a thread up to two batches ahead."""
+def _read_ahead(
+    readers: list[BillReader],
+) -> Iterator[tuple[NormalizedBatch, pa.Table | None]]:
+    """The readers' batches with their summary groups, made in a thread two batches ahead."""
     batches: queue.Queue[Any] = queue.Queue(maxsize=2)
     done = object()
 
@@ -99,7 +109,7 @@ def _read_ahead(readers: list[BillReader]) -> Iterator[NormalizedBatch]:
         try:
             for reader in readers:
                 for batch in reader.batches():
-                    batches.put(batch)
+                    batches.put((batch, group_batch(batch.table)))
             batches.put(done)
         except BaseException as exc:  # handed to the consumer, which raises it
             batches.put(exc)

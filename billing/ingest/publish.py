@@ -8,16 +8,27 @@ data or the new, never a mix.
 
 from __future__ import annotations
 
+import io
 from datetime import date
 from pathlib import Path
+from typing import Any
 
+import pyarrow.csv as pcsv
 from django.db import connection, transaction
 from psycopg import sql
 
 from billing.ingest.staging import PeriodLoad
 from billing.models import DailyCostSummary, IngestJob, IngestPeriodSum, LoadedPeriod
 
-SUMMARY_SQL = (Path(__file__).resolve().parent.parent / "sql" / "daily_summary.sql").read_text()
+SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+SUMMARY_SQL = (SQL_DIR / "daily_summary.sql").read_text()
+GROUP_SQL = (SQL_DIR / "group_line_items.sql").read_text()
+GROUPS_TABLE = "billing_summary_groups"
+GROUPS_COLUMNS = (
+    "day date, sub_account_id text, service_name text, region_id text, "
+    "charge_category text, tag_set_id bigint, billed_cost numeric, effective_cost numeric, "
+    "list_cost numeric, contracted_cost numeric, row_count bigint"
+)
 
 
 def period_table_name(period: date) -> str:
@@ -26,6 +37,24 @@ def period_table_name(period: date) -> str:
 
 def leaf_table_name(period: date, job_id: int, index: int) -> str:
     return f"billing_cost_line_item_{period:%Y_%m}_j{job_id}_{index}"
+
+
+def _grouped(cursor: Any, load: PeriodLoad, leaf: str) -> sql.Composable:
+    """The period's rows grouped for its summaries: as grouped while reading, if exact."""
+    if load.summary is None:
+        return sql.SQL(GROUP_SQL).format(table=sql.Identifier(leaf))
+    cursor.execute(
+        f"CREATE TEMP TABLE IF NOT EXISTS {GROUPS_TABLE} ({GROUPS_COLUMNS}) ON COMMIT DROP"
+    )
+    cursor.execute(f"TRUNCATE {GROUPS_TABLE}")
+    buffer = io.BytesIO()
+    pcsv.write_csv(load.summary, buffer, pcsv.WriteOptions(include_header=False))
+    columns = ", ".join(load.summary.column_names)
+    with cursor.cursor.copy(
+        f"COPY {GROUPS_TABLE} ({columns}) FROM STDIN WITH (FORMAT csv)"
+    ) as copy:
+        copy.write(buffer.getbuffer())
+    return sql.SQL("SELECT * FROM {}").format(sql.Identifier(GROUPS_TABLE))
 
 
 def _next_month(day: date) -> date:
@@ -91,7 +120,7 @@ def _publish_one(
         )
     )
     execute(
-        sql.SQL(SUMMARY_SQL).format(table=sql.Identifier(leaf)),
+        sql.SQL(SUMMARY_SQL).format(grouped=_grouped(cursor, load, leaf)),
         {"period": period, "payer": payer, "tag_keys": tags},
     )
     LoadedPeriod.objects.update_or_create(

@@ -18,6 +18,7 @@ import pyarrow.csv as pcsv
 from psycopg import sql
 
 from billing.ingest.contract import NormalizedBatch, PeriodKey, Sums
+from billing.ingest.summaries import merge_groups
 from billing.ingest.tagsets import TagSetResolver
 
 STAGE_PREFIX = "billing_cost_stage_"
@@ -77,6 +78,10 @@ class PeriodLoad:
     rejected: Sums = field(default_factory=Sums)
     stored: Sums = field(default_factory=Sums)
     payer_names: set[str] = field(default_factory=set)
+    # Daily-summary groups (see billing.ingest.summaries); None once a batch could not be
+    # grouped exactly, so publishing groups the stored rows instead.
+    groups: list[pa.Table] | None = field(default_factory=list)
+    summary: pa.Table | None = None
     # (provider, sub account id) -> name seen (or "")
     accounts: dict[tuple[str, str], str] = field(default_factory=dict)
 
@@ -94,7 +99,9 @@ class StagingLoader:
         self.loads: dict[PeriodKey, PeriodLoad] = {}
         self.next_id = job_id << 32
 
-    def write(self, batch: NormalizedBatch) -> None:
+    def write(self, batch: NormalizedBatch, groups: pa.Table | None = None) -> None:
+        """Copy the batch's rows; `groups` is the batch grouped for the daily summaries."""
+        self._keep_groups(batch, groups)
         for key, sums in batch.source_sums.items():
             self._load(key).source.add(sums)
         for key, sums in batch.rejected_sums.items():
@@ -125,7 +132,25 @@ class StagingLoader:
             )
             rows, billed, effective = self.cursor.fetchone()
             load.stored = Sums(rows=rows, billed_cost=billed, effective_cost=effective)
+            if load.groups:
+                load.summary = merge_groups(load.groups, self.tag_sets.ids)
         return self.loads
+
+    def _keep_groups(self, batch: NormalizedBatch, groups: pa.Table | None) -> None:
+        keys = {*batch.source_sums, *batch.rejected_sums}
+        for key in keys:
+            load = self._load(key)
+            if groups is None or load.groups is None:
+                load.groups = None
+                continue
+            if len(keys) > 1:
+                mine = pc.and_(
+                    pc.equal(groups.column("billing_period_start"), key[0]),
+                    pc.equal(groups.column("billing_account_id"), key[1]),
+                )
+                load.groups.append(groups.filter(mine))
+            else:
+                load.groups.append(groups)
 
     def _load(self, key: PeriodKey) -> PeriodLoad:
         load = self.loads.get(key)

@@ -161,8 +161,8 @@ def test_readers_see_the_old_data_until_the_new_is_published(
     seen: list[Decimal] = []
     write = StagingLoader.write
 
-    def write_and_look(self: StagingLoader, batch: Any) -> None:
-        write(self, batch)
+    def write_and_look(self: StagingLoader, *args: Any) -> None:
+        write(self, *args)
         seen.append(stored_total())  # part of the new month is copied by now
 
     monkeypatch.setattr(StagingLoader, "write", write_and_look)
@@ -187,3 +187,13 @@ def test_new_payers_and_accounts_are_registered(tenant_a: Tenant, files: FakeFil
     assert (member.name, member.organization) == ("globex-prod", organization)
     assert any("Registered account 330000000001" in note for note in job.notes)
     assert AuditEntry.objects.filter(action="account.create", object_id=str(member.pk)).exists()
+
+
+def test_summaries_are_exact_when_amounts_have_more_digits_than_the_fast_path_holds(
+    tenant_a: Tenant, files: FakeFiles
+) -> None:
+    tiny = "0.0000000000000000000123"  # 22 decimal places: grouped in SQL instead
+    job = ingest(files.add("jan.csv", batch([line(billed_cost=tiny), line(billed_cost="2")])))
+    assert job.status == IngestStatus.SUCCEEDED, job.message
+    totals = DailyCostSummary.objects.filter(dimension="service")
+    assert totals.aggregate(t=Sum("billed_cost"))["t"] == Decimal("2") + Decimal(tiny)
