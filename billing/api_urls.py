@@ -13,7 +13,7 @@ from billing.apis import (
     TeamApi,
     TransferApi,
 )
-from billing.ingest.api import IngestJobApi
+from billing.ingest.api import IngestJobApi, TagKeyApi
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
@@ -25,5 +25,6 @@ router.register("billing-views", BillingViewApi, basename="billingview-api")
 router.register("teams", TeamApi, basename="team-api")
 router.register("end-customers", EndCustomerApi, basename="endcustomer-api")
 router.register("ingests", IngestJobApi, basename="ingest-api")
+router.register("tag-keys", TagKeyApi, basename="tagkey-api")
 
 urlpatterns = router.urls

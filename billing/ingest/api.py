@@ -9,9 +9,10 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from billing.models import IngestIssue, IngestJob, IngestPeriodSum
+from billing.models import IngestIssue, IngestJob, IngestPeriodSum, TagKey
 from billing.services.ingests import ingest_job_create
-from portal.core.apis import ScopedAPIMixin
+from billing.services.tags import tag_key_create, tag_key_update
+from portal.core.apis import ScopedAPIMixin, ServiceViewSet
 from portal.core.permissions import ADMIN_ONLY
 from portal.core.serializers import ExactModelSerializer
 
@@ -85,3 +86,25 @@ class IngestJobApi(
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         job = ingest_job_create(actor=request.user, uploads=request.FILES.getlist("files"))
         return Response(IngestJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+class TagKeySerializer(serializers.ModelSerializer[TagKey]):
+    class Meta:
+        model = TagKey
+        fields = ["id", "name", "aliases", "summarize"]
+
+
+class TagKeyInputSerializer(serializers.Serializer[Any]):
+    name = serializers.CharField(max_length=128)
+    aliases = serializers.ListField(child=serializers.CharField(max_length=128), required=False)
+    summarize = serializers.BooleanField(required=False)
+
+
+class TagKeyApi(ServiceViewSet):
+    """Tag keys reported on, and the spellings read as them (applied at the next ingest)."""
+
+    model = TagKey
+    serializer_class = TagKeySerializer
+    input_serializer_class = TagKeyInputSerializer
+    create_service = tag_key_create
+    update_service = tag_key_update

@@ -9,6 +9,10 @@ from portal.core.fields import ExactNumericField
 from portal.users.roles import Role
 
 
+class TagKeyQuerySet(ScopedQuerySet["TagKey"]):
+    readable_by = frozenset({Role.ADMIN, Role.FINANCE, Role.RESELLER_ADMIN})
+
+
 class TagKey(models.Model):
     """A tag key the tenant reports on; its aliases are read as the same key."""
 
@@ -19,6 +23,8 @@ class TagKey(models.Model):
     summarize = models.BooleanField(
         default=True, help_text="Keep daily totals per value of this key for dashboards."
     )
+
+    objects = TagKeyQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]

@@ -13,6 +13,8 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
 
+from billing.ingest.contract import BillFileError
+from billing.ingest.manifest import expand_manifests
 from billing.models import IngestJob
 from portal.audit.services import audit_record, snapshot
 from portal.core.errors import ApplicationError
@@ -56,7 +58,11 @@ def ingest_job_create(
 
     With `enqueue=False` the caller runs it (`billing.ingest.pipeline.run_ingest`).
     """
-    files = [_describe(Path(path).resolve(), Path(path).name) for path in paths]
+    try:
+        local = expand_manifests([Path(path).resolve() for path in paths])
+    except BillFileError as exc:
+        raise ApplicationError(str(exc), code="bad_manifest", field="files") from exc
+    files = [_describe(path, path.name) for path in local]
     uploads = list(uploads)
     if uploads:
         folder = upload_dir()

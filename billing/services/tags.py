@@ -29,6 +29,13 @@ def tag_key_create(*, actor: Any, name: str, aliases: Any = (), summarize: bool 
     name = name.strip()
     if TagKey.objects.filter(name=name).exists():
         raise ApplicationError(f"The tag key {name!r} exists.", code="tag_key_taken", field="name")
+    owner = next((k for k in TagKey.objects.all() if name in k.aliases), None)
+    if owner is not None:
+        raise ApplicationError(
+            f"{name!r} is already read as the tag key {owner.name!r}.",
+            code="name_is_alias",
+            field="name",
+        )
     key = TagKey(name=name, aliases=_clean_aliases(name, list(aliases)), summarize=summarize)
     return audited_create(actor=actor, instance=key)
 

@@ -113,3 +113,31 @@ def test_finance_sees_ingests_but_no_upload_form(client_a: TenantClient, tenant_
     assert page.status_code == 200
     assert b"Load bill files" not in page.content
     assert client_a.post("/costs/ingests/upload/", {}).status_code == 403
+
+
+def test_admins_configure_tag_keys_and_their_aliases(client_a: TenantClient, admin_a: User) -> None:
+    token = api_token(client_a, admin_a.username)
+    auth = {"HTTP_AUTHORIZATION": f"Token {token}"}
+    created = client_a.post(
+        "/api/v1/tag-keys/",
+        {"name": "team", "aliases": ["Team", "TEAM", "team"]},
+        content_type="application/json",
+        **auth,
+    )
+    assert created.status_code == 201, created.content
+    assert created.json()["aliases"] == ["TEAM", "Team"]
+    clash = client_a.post(
+        "/api/v1/tag-keys/", {"name": "Team"}, content_type="application/json", **auth
+    )
+    assert clash.status_code == 400
+    assert clash.json()["code"] == "name_is_alias"
+    client_a.post("/api/v1/tag-keys/", {"name": "env"}, content_type="application/json", **auth)
+    refused = client_a.patch(
+        f"/api/v1/tag-keys/{created.json()['id']}/",
+        {"aliases": ["Team", "env"]},
+        content_type="application/json",
+        **auth,
+    )
+    assert refused.status_code == 400
+    assert refused.json()["code"] == "alias_is_key"
+    assert AuditEntry.objects.filter(action="tagkey.create").count() == 2
