@@ -117,7 +117,7 @@ def test_finance_sees_ingests_but_no_upload_form(client_a: TenantClient, tenant_
 
 def test_admins_configure_tag_keys_and_their_aliases(client_a: TenantClient, admin_a: User) -> None:
     token = api_token(client_a, admin_a.username)
-    auth = {"HTTP_AUTHORIZATION": f"Token {token}"}
+    auth: dict[str, Any] = {"HTTP_AUTHORIZATION": f"Token {token}"}
     created = client_a.post(
         "/api/v1/tag-keys/",
         {"name": "team", "aliases": ["Team", "TEAM", "team"]},
