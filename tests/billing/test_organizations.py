@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 import pytest
 from django.db import connection
@@ -21,25 +20,10 @@ from billing.services import (
 )
 from portal.audit.models import AuditEntry
 from portal.audit.services import snapshot
-from portal.core.errors import ApplicationError
 from portal.users.models import User
+from tests.billing.helpers import audit_values, refused, unchanged
 
 pytestmark = pytest.mark.usefixtures("tenant_a")
-
-
-def refused(code: str) -> Any:
-    """Expect an ApplicationError with `code`; `.value` holds it afterwards."""
-    return pytest.raises(ApplicationError, check=lambda e: e.code == code)
-
-
-def audit_values(action: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The values before and after of the one audit entry for `action`."""
-    entry = AuditEntry.objects.get(action=action)
-    return entry.before or {}, entry.after or {}
-
-
-def unchanged(instance: Any) -> bool:
-    return snapshot(type(instance).objects.get(pk=instance.pk)) == snapshot(instance)
 
 
 @pytest.fixture

@@ -22,24 +22,14 @@ from billing.services import (
 )
 from portal.audit.models import AuditEntry
 from portal.audit.services import snapshot
-from portal.core.errors import ApplicationError
 from portal.users.models import User
+from tests.billing.helpers import audit_values, refused
 
 pytestmark = pytest.mark.usefixtures("tenant_a")
 
 TODAY = date(2025, 3, 10)
 APR, MAY, JUN, JUL = date(2025, 4, 1), date(2025, 5, 1), date(2025, 6, 1), date(2025, 7, 1)
 END_MAY, END_JUN = date(2025, 5, 31), date(2025, 6, 30)
-
-
-def refused(code: str) -> Any:
-    return pytest.raises(ApplicationError, check=lambda e: e.code == code)
-
-
-def audit_values(action: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The values before and after of the one audit entry for `action`."""
-    entry = AuditEntry.objects.get(action=action)
-    return entry.before or {}, entry.after or {}
 
 
 def transfer_entries() -> int:

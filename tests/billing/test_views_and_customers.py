@@ -20,21 +20,11 @@ from billing.services import (
 )
 from portal.audit.models import AuditEntry
 from portal.audit.services import snapshot
-from portal.core.errors import ApplicationError
 from portal.users.models import Role, User
+from tests.billing.helpers import audit_values, refused
 from tests.conftest import make_user
 
 pytestmark = pytest.mark.usefixtures("tenant_a")
-
-
-def refused(code: str) -> Any:
-    return pytest.raises(ApplicationError, check=lambda e: e.code == code)
-
-
-def audit_values(action: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The values before and after of the one audit entry for `action`."""
-    entry = AuditEntry.objects.get(action=action)
-    return entry.before or {}, entry.after or {}
 
 
 def billing_entries() -> int:
