@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -121,3 +122,10 @@ def pytest_configure(config: Any) -> None:
 
     # Tests create many users; the production hasher is slow on purpose.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def shared_data(*parts: str) -> Path:
+    """A file of the shared data folder that sits beside the checkout."""
+    beside = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+    root = beside if beside.is_dir() else Path("/work/shared/data")
+    return root.joinpath(*parts)

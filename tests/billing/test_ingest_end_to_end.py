@@ -15,12 +15,11 @@ from billing.ingest.pipeline import run_ingest
 from billing.models import CostLineItem, DailyCostSummary, IngestJob, IngestStatus, TagKey
 from billing.services.ingests import ingest_job_create
 from portal.tenants.models import Tenant
+from tests.conftest import shared_data
 
 PAYER = "123456789012"
 JANUARY = date(2026, 1, 1)
-SAMPLE = (
-    Path(__file__).resolve().parents[3] / "shared" / "data" / "focus-sample" / "focus_sample.csv"
-)
+SAMPLE = shared_data("focus-sample", "focus_sample.csv")
 
 
 def ingest(*paths: Path) -> IngestJob:

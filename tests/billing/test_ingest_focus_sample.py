@@ -15,8 +15,9 @@ import pytest
 
 from billing.ingest.contract import BillFormat, IssueKind, NormalizedBatch, RowIssue
 from billing.ingest.readers import open_bill
+from tests.conftest import shared_data
 
-SAMPLE = Path("/work/shared/data/focus-sample/focus_sample.csv")
+SAMPLE = shared_data("focus-sample", "focus_sample.csv")
 INTERPRETED, REJECTED = IssueKind.INTERPRETED, IssueKind.REJECTED
 NULL = "the literal NULL is read as null"
 EMPTY = "an empty value is read as null"
