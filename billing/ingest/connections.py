@@ -46,3 +46,22 @@ def drop_staging_tables(prefix: str) -> list[str]:
         for name in names:
             cursor.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(name)))
     return names
+
+
+@contextmanager
+def claimed(kind: str, object_id: int) -> Iterator[bool]:
+    """Whether this process holds the claim on the object; one holder at a time.
+
+    A session-level advisory lock: if the process dies, its connection closes and the
+    claim goes with it, so a retry can take over.
+    """
+    key = f"{connection.schema_name}:{kind}"  # type: ignore[attr-defined]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(hashtext(%s), %s)", [key, object_id])
+        held = bool(cursor.fetchone()[0])
+    try:
+        yield held
+    finally:
+        if held:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(hashtext(%s), %s)", [key, object_id])

@@ -17,7 +17,12 @@ import pyarrow as pa
 from django.db import connection, transaction
 from django.utils import timezone
 
-from billing.ingest.connections import drop_staging_tables, raw_cursor, side_connection
+from billing.ingest.connections import (
+    claimed,
+    drop_staging_tables,
+    raw_cursor,
+    side_connection,
+)
 from billing.ingest.contract import BillFileError, NormalizedBatch
 from billing.ingest.findings import Findings
 from billing.ingest.publish import publish_loads
@@ -37,10 +42,18 @@ CHUNK_ROWS = 50_000
 
 
 def run_ingest(job_id: int) -> IngestJob:
-    """Run (or finish) the ingest `job_id` in the current tenant schema; safe to retry."""
-    job = IngestJob.objects.get(pk=job_id)
-    if job.is_finished:
-        return job
+    """Run (or finish) the ingest `job_id` in the current tenant schema; safe to retry.
+
+    A second delivery of the task while the first still runs leaves it to the first.
+    """
+    with claimed("ingest", job_id) as mine:
+        job = IngestJob.objects.get(pk=job_id)
+        if job.is_finished or not mine:
+            return job
+        return _run(job)
+
+
+def _run(job: IngestJob) -> IngestJob:
     drop_staging_tables(f"{STAGE_PREFIX}{job.pk}_")
     job.status, job.started_at = IngestStatus.RUNNING, timezone.now()
     job.save(update_fields=["status", "started_at"])

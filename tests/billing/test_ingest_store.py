@@ -197,3 +197,15 @@ def test_summaries_are_exact_when_amounts_have_more_digits_than_the_fast_path_ho
     assert job.status == IngestStatus.SUCCEEDED, job.message
     totals = DailyCostSummary.objects.filter(dimension="service")
     assert totals.aggregate(t=Sum("billed_cost"))["t"] == Decimal("2") + Decimal(tiny)
+
+
+def test_a_second_delivery_of_a_running_ingest_leaves_it_to_the_first(
+    tenant_a: Tenant, files: FakeFiles
+) -> None:
+    job = ingest_job_create(
+        actor=None, paths=[files.add("jan.csv", batch([line()]))], enqueue=False
+    )
+    with pipeline.side_connection("alpha") as other:
+        other.execute("SELECT pg_advisory_lock(hashtext('alpha:ingest'), %s)", (job.pk,))
+        assert pipeline.run_ingest(job.pk).status == IngestStatus.QUEUED
+    assert pipeline.run_ingest(job.pk).status == IngestStatus.SUCCEEDED
