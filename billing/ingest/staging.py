@@ -61,6 +61,9 @@ TABLE_COLUMNS = (
     "x_purchase_option",
 )
 _CSV_OPTIONS = pcsv.WriteOptions(include_header=False)
+# The same in every row of a staging table: filled by column defaults, not copied.
+CONSTANT_COLUMNS = ("billing_period_start", "billing_account_id")
+COPIED_COLUMNS = tuple(name for name in TABLE_COLUMNS if name not in CONSTANT_COLUMNS)
 
 
 def stage_table_name(job_id: int, index: int) -> str:
@@ -165,9 +168,15 @@ class StagingLoader:
         # The CHECK lets ATTACH PARTITION skip scanning the table later.
         self.cursor.execute(
             sql.SQL(
-                "CREATE TABLE {} (LIKE billing_cost_line_item INCLUDING DEFAULTS, "
-                "CHECK (billing_period_start = {} AND billing_account_id = {}))"
-            ).format(sql.Identifier(load.table), sql.Literal(period), sql.Literal(payer))
+                "CREATE TABLE {table} (LIKE billing_cost_line_item, "
+                "CHECK (billing_period_start = {period} AND billing_account_id = {payer})); "
+                "ALTER TABLE {table} ALTER billing_period_start SET DEFAULT {period}, "
+                "ALTER billing_account_id SET DEFAULT {payer}"
+            ).format(
+                table=sql.Identifier(load.table),
+                period=sql.Literal(period),
+                payer=sql.Literal(payer),
+            )
         )
 
     def _with_ids_and_tag_sets(self, table: pa.Table) -> pa.Table:
@@ -180,9 +189,9 @@ class StagingLoader:
     def _copy(self, load: PeriodLoad, part: pa.Table) -> None:
         self._remember_names(load, part)
         buffer = io.BytesIO()
-        pcsv.write_csv(part.select(list(TABLE_COLUMNS)), buffer, _CSV_OPTIONS)
+        pcsv.write_csv(part.select(list(COPIED_COLUMNS)), buffer, _CSV_OPTIONS)
         statement = sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT csv)").format(
-            sql.Identifier(load.table), sql.SQL(", ").join(map(sql.Identifier, TABLE_COLUMNS))
+            sql.Identifier(load.table), sql.SQL(", ").join(map(sql.Identifier, COPIED_COLUMNS))
         )
         with self.cursor.copy(statement) as copy:
             copy.write(buffer.getbuffer())
