@@ -18,7 +18,7 @@ import pyarrow.csv as pcsv
 from psycopg import sql
 
 from billing.ingest.contract import NormalizedBatch, PeriodKey, Sums
-from billing.ingest.summaries import merge_groups
+from billing.ingest.summaries import compact, merge_groups
 from billing.ingest.tagsets import TagSetResolver
 
 STAGE_PREFIX = "billing_cost_stage_"
@@ -154,6 +154,7 @@ class StagingLoader:
                 load.groups.append(groups.filter(mine))
             else:
                 load.groups.append(groups)
+            load.groups = compact(load.groups)
 
     def _load(self, key: PeriodKey) -> PeriodLoad:
         load = self.loads.get(key)

@@ -17,6 +17,8 @@ DIMENSIONS = ("sub_account_id", "service_name", "region_id", "charge_category")
 BATCH_KEYS = ("billing_period_start", "billing_account_id", "day", *DIMENSIONS, "tags")
 SUMMED = (*MONEY_COLUMNS, "row_count")
 EXACT = pa.decimal128(38, 18)
+# Partial groups kept before they are merged (a month has far fewer distinct groups).
+COMPACT_AT_ROWS = 500_000
 
 
 def group_batch(table: pa.Table) -> pa.Table | None:
@@ -32,6 +34,13 @@ def group_batch(table: pa.Table) -> pa.Table | None:
         return None
     columns["row_count"] = pa.repeat(pa.scalar(1, pa.int64()), table.num_rows)
     return _regroup(pa.table(columns), BATCH_KEYS)
+
+
+def compact(groups: list[pa.Table]) -> list[pa.Table]:
+    """The same groups in one table once they hold many rows, so memory stays bounded."""
+    if sum(table.num_rows for table in groups) < COMPACT_AT_ROWS:
+        return groups
+    return [_regroup(pa.concat_tables(groups), BATCH_KEYS)]
 
 
 def merge_groups(groups: list[pa.Table], tag_set_ids: dict[str, int]) -> pa.Table:
