@@ -16,5 +16,6 @@ router.register("audit", AuditEntryApi, basename="audit-entry")
 urlpatterns = [
     path("auth/token/", TokenObtainApi.as_view(), name="api-token"),
     path("", include("billing.api_urls")),
+    path("", include("allocation.api_urls")),
     path("", include(router.urls)),
 ]

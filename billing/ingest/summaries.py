@@ -18,7 +18,7 @@ BATCH_KEYS = ("billing_period_start", "billing_account_id", "day", *DIMENSIONS, 
 SUMMED = (*MONEY_COLUMNS, "row_count")
 EXACT = pa.decimal128(38, 18)
 # Partial groups kept before they are merged (a month has far fewer distinct groups).
-COMPACT_AT_ROWS = 500_000
+COMPACT_AT_ROWS = 200_000
 
 
 def group_batch(table: pa.Table) -> pa.Table | None:

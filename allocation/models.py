@@ -1,0 +1,152 @@
+"""Cost categories and their rules, kept as versions that take effect from a month.
+
+A category's rules are never edited in place: a change is a new `RuleSet` (version) with
+an effective month, and `CostCategory.version_for(period)` picks the version in force for
+a billing period. Older versions stay, so periods allocated with them can be explained.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.conf import settings
+from django.db import models
+
+from portal.core.access import ScopedQuerySet
+from portal.users.roles import Role
+
+UNALLOCATED = "Unallocated"
+VALUE_MAX_LENGTH = 200
+ALLOCATION_READERS = frozenset({Role.ADMIN, Role.FINANCE, Role.RESELLER_ADMIN})
+
+
+class CostCategoryQuerySet(ScopedQuerySet["CostCategory"]):
+    readable_by = ALLOCATION_READERS
+
+
+class CostCategory(models.Model):
+    """A dimension costs are sorted into, e.g. "Team": each cost gets one of its values."""
+
+    name = models.CharField(max_length=100, unique=True)
+    default_value = models.CharField(
+        max_length=VALUE_MAX_LENGTH,
+        blank=True,
+        help_text=f'The value of costs no rule matches; blank means "{UNALLOCATED}".',
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = CostCategoryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "cost categories"
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def fallback_value(self) -> str:
+        return self.default_value or UNALLOCATED
+
+    def version_for(self, period: date) -> RuleSet | None:
+        """The version in force for the month of `period`; None before the first one."""
+        return (
+            self.versions.filter(effective_month__lte=period.replace(day=1))
+            .order_by("-effective_month", "-number")
+            .first()
+        )
+
+
+class RuleSetQuerySet(ScopedQuerySet["RuleSet"]):
+    readable_by = ALLOCATION_READERS
+
+
+class RuleSet(models.Model):
+    """One version of a category's rules and split rules; never changed once created.
+
+    Of two versions with the same effective month, the later (higher `number`) wins.
+    """
+
+    category = models.ForeignKey(CostCategory, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField(help_text="1, 2, ... within the category.")
+    effective_month = models.DateField(help_text="The first day of the first month it applies.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = RuleSetQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["category__name", "-effective_month", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["category", "number"], name="ruleset_unique_number"),
+            models.CheckConstraint(
+                condition=models.Q(effective_month__day=1), name="ruleset_effective_first_of_month"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.category.name} v{self.number} from {self.effective_month:%Y-%m}"
+
+
+class RuleKind(models.TextChoices):
+    REGULAR = "regular", "Regular"
+    INHERITED = "inherited", "Inherited value"
+
+
+class Rule(models.Model):
+    """A rule of a version; the first matching rule (lowest position) gives the value.
+
+    A regular rule gives `value` to costs its `expression` matches (see
+    `allocation.expressions`); an inherited-value rule takes the value from
+    `inherit_from`: "tag:<key>" or "account_name".
+    """
+
+    ruleset = models.ForeignKey(RuleSet, on_delete=models.CASCADE, related_name="rules")
+    position = models.PositiveIntegerField()
+    kind = models.CharField(max_length=16, choices=RuleKind.choices)
+    value = models.CharField(max_length=VALUE_MAX_LENGTH, blank=True)
+    expression = models.JSONField(null=True, blank=True)
+    inherit_from = models.CharField(max_length=140, blank=True)
+
+    class Meta:
+        ordering = ["ruleset", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["ruleset", "position"], name="rule_unique_position"),
+        ]
+
+    def __str__(self) -> str:
+        if self.kind == RuleKind.INHERITED:
+            return f"rule {self.position} (inherited from {self.inherit_from})"
+        return f"rule {self.position} ({self.value!r})"
+
+
+class SplitMethod(models.TextChoices):
+    PROPORTIONAL = "proportional", "Proportional to the targets' own cost"
+    EVEN = "even", "Evenly"
+    FIXED = "fixed", "Fixed percentages"
+
+
+class SplitRule(models.Model):
+    """Shares the cost of one source value among target values.
+
+    `targets` is a list of {"value": ..., "percent": "40.5"}; percents (as exact decimal
+    text) only for the fixed method, where they sum to 100.
+    """
+
+    ruleset = models.ForeignKey(RuleSet, on_delete=models.CASCADE, related_name="splits")
+    position = models.PositiveIntegerField()
+    source = models.CharField(max_length=VALUE_MAX_LENGTH)
+    method = models.CharField(max_length=16, choices=SplitMethod.choices)
+    targets = models.JSONField()
+
+    class Meta:
+        ordering = ["ruleset", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["ruleset", "position"], name="split_unique_position"),
+            models.UniqueConstraint(fields=["ruleset", "source"], name="split_unique_source"),
+        ]
+
+    def __str__(self) -> str:
+        return f"split {self.position} ({self.source!r})"
