@@ -24,23 +24,23 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
-import psutil  # noqa: E402
-import pyarrow as pa  # noqa: E402
-import pyarrow.csv as pcsv  # noqa: E402
-from django.db import connection, transaction  # noqa: E402
-from django_tenants.utils import schema_context  # noqa: E402
+import psutil
+import pyarrow as pa
+import pyarrow.csv as pcsv
+from django.db import connection, transaction
+from django_tenants.utils import schema_context
 
-from billing.ingest.pipeline import run_ingest, tag_aliases  # noqa: E402
-from billing.ingest.readers import open_bill  # noqa: E402
-from billing.ingest.staging import TABLE_COLUMNS  # noqa: E402
-from billing.models import IngestJob, IngestStatus, TagKey  # noqa: E402
-from billing.services.ingests import ingest_job_create  # noqa: E402
-from portal.tenants.models import Tenant  # noqa: E402
-from portal.tenants.services import tenant_create  # noqa: E402
+from billing.ingest.pipeline import run_ingest, tag_aliases
+from billing.ingest.readers import open_bill
+from billing.ingest.staging import TABLE_COLUMNS
+from billing.models import IngestJob, IngestStatus, TagKey
+from billing.services.ingests import ingest_job_create
+from portal.tenants.models import Tenant
+from portal.tenants.services import tenant_create
 
 SCHEMA = "bench"
 PERIOD = date(2026, 1, 1)
