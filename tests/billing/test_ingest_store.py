@@ -185,7 +185,7 @@ def test_new_payers_and_accounts_are_registered(tenant_a: Tenant, files: FakeFil
     assert organization.name == "Globex payer"
     member = Account.objects.get(account_id="330000000001")
     assert (member.name, member.organization) == ("globex-prod", organization)
-    assert any("Registered account 330000000001" in note for note in job.notes)
+    assert "Registered 2 new account(s): 111122223333, 330000000001." in job.notes
     assert AuditEntry.objects.filter(action="account.create", object_id=str(member.pk)).exists()
 
 

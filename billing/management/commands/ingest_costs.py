@@ -11,6 +11,7 @@ from billing.ingest.pipeline import run_ingest
 from billing.models import IngestJob, IngestStatus
 from billing.services.ingests import ingest_job_create
 from portal.core.errors import ApplicationError
+from portal.tenants.models import Tenant
 
 WORKER_HINT_AFTER_SECONDS = 20
 
@@ -26,6 +27,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if not Tenant.objects.filter(schema_name=options["tenant"]).exists():
+            raise CommandError(f"No tenant has the schema {options['tenant']!r}.")
         with schema_context(options["tenant"]):
             try:
                 job = ingest_job_create(
