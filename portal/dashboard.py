@@ -8,7 +8,14 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from billing.models import Account, BillingTransfer, EndCustomer, Organization, Team
+from billing.models import (
+    Account,
+    BillingTransfer,
+    EndCustomer,
+    LoadedPeriod,
+    Organization,
+    Team,
+)
 from portal.audit.models import AuditEntry
 
 
@@ -27,5 +34,6 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
         "teams": Team.objects.visible_to(user)[:10],
         "customers": EndCustomer.objects.visible_to(user)[:10],
         "recent_audit": AuditEntry.objects.visible_to(user).select_related("actor")[:10],
+        "loaded_bills": LoadedPeriod.objects.visible_to(user)[:8],
     }
     return render(request, "dashboard.html", context)

@@ -125,6 +125,10 @@ class IngestIssue(models.Model):
         return f"{self.file}, row {self.row}, column {self.column}: {self.message}"
 
 
+class LoadedPeriodQuerySet(ScopedQuerySet["LoadedPeriod"]):
+    readable_by = frozenset({Role.ADMIN, Role.FINANCE, Role.RESELLER_ADMIN})
+
+
 class LoadedPeriod(models.Model):
     """The data now stored for one billing period and payer, and the ingest that loaded it."""
 
@@ -136,6 +140,8 @@ class LoadedPeriod(models.Model):
     billed_cost = ExactNumericField()
     effective_cost = ExactNumericField()
     loaded_at = models.DateTimeField(auto_now=True)
+
+    objects = LoadedPeriodQuerySet.as_manager()
 
     class Meta:
         ordering = ["-billing_period_start", "billing_account_id"]

@@ -10,6 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from billing.ingest import pipeline
 from billing.models import IngestJob, IngestStatus
+from billing.services.ingests import ingest_job_create
 from portal.audit.models import AuditEntry
 from portal.tenants.models import Tenant
 from portal.users.models import Role, User
@@ -141,3 +142,16 @@ def test_admins_configure_tag_keys_and_their_aliases(client_a: TenantClient, adm
     assert refused.status_code == 400
     assert refused.json()["code"] == "alias_is_key"
     assert AuditEntry.objects.filter(action="tagkey.create").count() == 2
+
+
+def test_the_dashboard_lists_loaded_bills_for_finance_not_for_team_leads(
+    client_a: TenantClient, uploads: FakeFiles
+) -> None:
+    path = uploads.add("jan.csv", batch([line(billed_cost="1234.5")]))
+    pipeline.run_ingest(ingest_job_create(actor=None, paths=[path], enqueue=False).pk)
+    finance, lead = make_user(Role.FINANCE, "fin"), make_user(Role.TEAM_LEAD, "lead")
+    client_a.force_login(finance)
+    page = client_a.get("/").content.decode()
+    assert "Bills loaded" in page and "1,234.50" in page
+    client_a.force_login(lead)
+    assert "Bills loaded" not in client_a.get("/").content.decode()
