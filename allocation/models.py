@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import models
 
 from portal.core.access import ScopedQuerySet
+from portal.core.fields import ExactNumericField
 from portal.users.roles import Role
 
 UNALLOCATED = "Unallocated"
@@ -150,3 +151,65 @@ class SplitRule(models.Model):
 
     def __str__(self) -> str:
         return f"split {self.position} ({self.source!r})"
+
+
+class RunStatus(models.TextChoices):
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
+class AllocationRun(models.Model):
+    """One allocation of a billing period's costs to a category's values.
+
+    A new run of the same category and period replaces the previous one, with its results.
+    """
+
+    category = models.ForeignKey(CostCategory, on_delete=models.CASCADE, related_name="runs")
+    period = models.DateField(help_text="The first day of the billing period's month.")
+    ruleset = models.ForeignKey(
+        RuleSet, on_delete=models.SET_NULL, null=True, blank=True, related_name="runs"
+    )
+    status = models.CharField(max_length=16, choices=RunStatus.choices)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    notes = models.JSONField(default=list, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-period", "category__name", "-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.category.name} {self.period:%Y-%m} ({self.status})"
+
+
+class AllocationResult(models.Model):
+    """Costs of one value, day, account and service, and the rule (or split) that gave it.
+
+    A row moved by a split rule names it and the value it came from (`split_from`).
+    """
+
+    run = models.ForeignKey(AllocationRun, on_delete=models.CASCADE, related_name="results")
+    value = models.TextField()
+    day = models.DateField()
+    sub_account_id = models.TextField(blank=True)
+    service_name = models.TextField(blank=True)
+    billed_cost = ExactNumericField()
+    effective_cost = ExactNumericField()
+    list_cost = ExactNumericField()
+    rule = models.ForeignKey(
+        Rule, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    split_rule = models.ForeignKey(
+        SplitRule, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    split_from = models.TextField(blank=True)
+    row_count = models.PositiveBigIntegerField()
+
+    class Meta:
+        ordering = ["run", "value", "day"]
+        indexes = [models.Index(fields=["run", "value"], name="allocresult_run_value")]
+
+    def __str__(self) -> str:
+        return f"{self.value} {self.day} {self.billed_cost}"
