@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run setup test lint fmt clean bench-ingest
+.PHONY: run setup test lint fmt clean bench-ingest bench-allocate
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -43,3 +43,7 @@ clean:
 ## bench-ingest: generate a 1,000,000-row CUR month and time its ingest against raw COPY
 bench-ingest: setup
 	$(PY) bench/ingest.py --rows $(or $(ROWS),1000000)
+
+## bench-allocate: allocate the 1,000,000-row month with 50 rules and 3 splits, against a GROUP BY floor
+bench-allocate: setup
+	$(PY) bench/allocate.py --rows $(or $(ROWS),1000000)

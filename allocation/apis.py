@@ -1,4 +1,4 @@
-"""REST endpoints of cost categories and their rule versions.
+"""REST endpoints of cost categories, their rule versions and allocation runs.
 
 Rows come only through `visible_to(user)` (admins, finance and reseller admins read);
 admins write, each write through one service.
@@ -6,29 +6,68 @@ admins write, each write through one service.
 
 from __future__ import annotations
 
+import uuid
+from datetime import date
 from typing import Any
 
-from rest_framework import status
+from django.db import connection, transaction
+from django.shortcuts import get_object_or_404
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from allocation import services
-from allocation.models import CostCategory, RuleSet
+from allocation.explain import explain_line_item, explain_value
+from allocation.models import ALLOCATION_READERS, AllocationRun, CostCategory, RuleSet
+from allocation.preview import allocation_preview
 from allocation.serializers import (
+    AllocationRunDetailSerializer,
+    AllocationRunSerializer,
     CostCategoryInputSerializer,
     CostCategorySerializer,
+    LineItemExplanationSerializer,
+    PeriodField,
+    PreviewRequestSerializer,
+    PreviewSerializer,
     RuleSetInputSerializer,
     RuleSetSerializer,
+    RunRequestSerializer,
+    ValueExplanationSerializer,
 )
-from portal.core.apis import ServiceViewSet
+from allocation.tasks import allocation_run
+from billing.models import LoadedPeriod
+from portal.core.apis import ScopedAPIMixin, ServiceViewSet
+from portal.core.errors import ApplicationError
 from portal.core.permissions import ADMIN_ONLY
 
 CATEGORY_WRITERS = ADMIN_ONLY
 
 
+def allocation_run_request(*, category: CostCategory, period: date) -> str:
+    """Queue the allocation of `category` for the month of `period`; the task's id.
+
+    The task is sent once the surrounding transaction commits; the run it makes is
+    audited by the engine.
+    """
+    month = period.replace(day=1)
+    if not LoadedPeriod.objects.filter(billing_period_start=month).exists():
+        raise ApplicationError(
+            f"No cost data is loaded for {month:%Y-%m}; load its bill files first.",
+            code="period_not_loaded",
+            field="period",
+        )
+    task_id = str(uuid.uuid4())
+    args = (connection.schema_name, category.pk, month.isoformat())  # type: ignore[attr-defined]
+    transaction.on_commit(lambda: allocation_run.apply_async(args=args, task_id=task_id))
+    return task_id
+
+
 class CostCategoryApi(ServiceViewSet):
-    """Cost categories; `<id>/versions/` lists their rule versions (GET) or adds one (POST)."""
+    """Cost categories; `<id>/versions/` lists their rule versions (GET) or adds one (POST);
+    `<id>/runs/` queues an allocation run (POST); `<id>/preview/` shows what a proposed
+    version would change (POST, nothing kept)."""
 
     model = CostCategory
     write_roles = CATEGORY_WRITERS
@@ -51,3 +90,72 @@ class CostCategoryApi(ServiceViewSet):
         rows = rows.filter(category=category).select_related("category", "created_by")
         rows = rows.prefetch_related("rules", "splits")
         return Response(RuleSetSerializer(rows, many=True).data)
+
+    @action(detail=True, methods=["post"])
+    def runs(self, request: Request, pk: str | None = None) -> Response:
+        category = self.get_object()
+        data = RunRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        period = data.validated_data["period"]
+        task_id = allocation_run_request(category=category, period=period)
+        body = {
+            "category": category.pk,
+            "period": PeriodField().to_representation(period),
+            "status": "queued",
+            "task_id": task_id,
+            "runs": f"/api/v1/allocation-runs/?category={category.pk}&period={period:%Y-%m}",
+        }
+        return Response(body, status=status.HTTP_202_ACCEPTED)
+
+    @action(detail=True, methods=["post"])
+    def preview(self, request: Request, pk: str | None = None) -> Response:
+        category = self.get_object()
+        data = PreviewRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        answer = allocation_preview(actor=request.user, category=category, **data.validated_data)
+        return Response(PreviewSerializer(answer).data)
+
+
+class AllocationRunApi(
+    ScopedAPIMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Allocation runs, newest period first; `?category=<id>&period=YYYY-MM` filter them.
+
+    One run shows its totals per value; `<id>/explain/?value=...` or `?line_item=<id>`
+    says how a value's total or one line item's value came about.
+    """
+
+    # A run is visible with its category: the scope is the category's.
+    model = CostCategory
+    read_roles = ALLOCATION_READERS
+
+    def get_queryset(self) -> Any:
+        categories = super().get_queryset()
+        rows = AllocationRun.objects.filter(category__in=categories)
+        rows = rows.select_related("category", "ruleset", "created_by")
+        params = self.request.query_params
+        if params.get("category"):
+            if not params["category"].isdigit():
+                raise ValidationError({"category": ["Expected a category id."]})
+            rows = rows.filter(category=int(params["category"]))
+        if params.get("period"):
+            rows = rows.filter(period=PeriodField().run_validation(params["period"]))
+        return rows
+
+    def get_serializer_class(self) -> Any:
+        if self.action == "retrieve":
+            return AllocationRunDetailSerializer
+        return AllocationRunSerializer
+
+    @action(detail=True, methods=["get"])
+    def explain(self, request: Request, pk: str | None = None) -> Response:
+        run = get_object_or_404(self.get_queryset(), pk=pk)
+        params = request.query_params
+        if params.get("line_item"):
+            if not params["line_item"].isdigit():
+                raise ValidationError({"line_item": ["Expected a line item id."]})
+            answer = explain_line_item(run, int(params["line_item"]))
+            return Response(LineItemExplanationSerializer(answer).data)
+        if "value" not in params:
+            raise ValidationError({"value": ["Name a value, or a line item by its id."]})
+        return Response(ValueExplanationSerializer(explain_value(run, params["value"])).data)

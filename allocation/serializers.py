@@ -6,12 +6,15 @@ Input serializers only check the shape of a request; the rules themselves are ch
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from rest_framework import serializers
 
-from allocation.models import CostCategory, RuleSet
+from allocation.explain import run_totals
+from allocation.models import AllocationRun, CostCategory, RuleSet
 from allocation.selectors import ruleset_data
+from portal.core.serializers import ExactDecimalField, ExactModelSerializer
 
 
 class CostCategorySerializer(serializers.ModelSerializer[CostCategory]):
@@ -45,3 +48,131 @@ class RuleSetInputSerializer(serializers.Serializer[Any]):
     effective_month = serializers.DateField()
     rules = serializers.ListField(child=serializers.JSONField(), allow_empty=True)
     splits = serializers.ListField(child=serializers.JSONField(), required=False, default=list)
+
+
+class PeriodField(serializers.DateField):
+    """A billing period as "YYYY-MM" (a full date is read as its month)."""
+
+    def to_internal_value(self, value: Any) -> date:
+        text = str(value)
+        if len(text) == 7:
+            text = f"{text}-01"
+        return super().to_internal_value(text).replace(day=1)
+
+    def to_representation(self, value: Any) -> str:
+        return f"{value:%Y-%m}"
+
+
+class RunRequestSerializer(serializers.Serializer[Any]):
+    period = PeriodField()
+
+
+class AmountsSerializer(serializers.Serializer[Any]):
+    billed_cost = ExactDecimalField()
+    effective_cost = ExactDecimalField()
+    list_cost = ExactDecimalField()
+
+
+class ValueTotalSerializer(AmountsSerializer):
+    value = serializers.CharField()
+
+
+class AllocationRunSerializer(ExactModelSerializer):
+    category_name = serializers.CharField(source="category.name", read_only=True)
+    period = PeriodField(read_only=True)
+    version = serializers.IntegerField(source="ruleset.number", read_only=True, default=None)
+    created_by = serializers.SlugRelatedField[Any](slug_field="username", read_only=True)
+
+    class Meta:
+        model = AllocationRun
+        fields = [
+            "id",
+            "category",
+            "category_name",
+            "period",
+            "ruleset",
+            "version",
+            "status",
+            "started_at",
+            "finished_at",
+            "notes",
+            "created_by",
+        ]
+
+
+class AllocationRunDetailSerializer(AllocationRunSerializer):
+    unallocated_value = serializers.CharField(source="category.fallback_value", read_only=True)
+    totals = serializers.SerializerMethodField()
+
+    class Meta(AllocationRunSerializer.Meta):
+        fields = [*AllocationRunSerializer.Meta.fields, "unallocated_value", "totals"]
+
+    def get_totals(self, run: AllocationRun) -> Any:
+        return ValueTotalSerializer(run_totals(run), many=True).data
+
+
+class RulePartSerializer(AmountsSerializer):
+    rule = serializers.DictField(allow_null=True)
+    rows = serializers.IntegerField()
+
+
+class MovedOutSerializer(AmountsSerializer):
+    split = serializers.DictField()
+    to = serializers.CharField()
+
+
+class MovedInSerializer(AmountsSerializer):
+    split = serializers.DictField()
+
+    def get_fields(self) -> dict[str, Any]:
+        fields = super().get_fields()
+        fields["from"] = serializers.CharField()  # a keyword, so not a class attribute
+        return fields
+
+
+class ValueExplanationSerializer(serializers.Serializer[Any]):
+    run = serializers.IntegerField()
+    value = serializers.CharField()
+    total = AmountsSerializer()
+    rules = RulePartSerializer(many=True)
+    moved_out = MovedOutSerializer(many=True)
+    moved_in = MovedInSerializer(many=True)
+
+
+class LineItemPartSerializer(AmountsSerializer):
+    value = serializers.CharField()
+
+
+class LineItemExplanationSerializer(serializers.Serializer[Any]):
+    run = serializers.IntegerField()
+    line_item = serializers.IntegerField()
+    value = serializers.CharField()
+    rule = serializers.DictField(allow_null=True)
+    amounts = AmountsSerializer()
+    day = serializers.DateField()
+    sub_account_id = serializers.CharField()
+    service_name = serializers.CharField()
+    split = serializers.DictField(allow_null=True)
+    moved_to = LineItemPartSerializer(many=True)
+
+
+class PreviewRequestSerializer(serializers.Serializer[Any]):
+    """A proposed version as POST /versions/ takes it, for one billing period."""
+
+    period = PeriodField()
+    rules = serializers.ListField(child=serializers.JSONField(), allow_empty=True)
+    splits = serializers.ListField(child=serializers.JSONField(), required=False, default=list)
+
+
+class PreviewRowSerializer(serializers.Serializer[Any]):
+    value = serializers.CharField()
+    current = AmountsSerializer()
+    proposed = AmountsSerializer()
+    change = AmountsSerializer()
+
+
+class PreviewSerializer(serializers.Serializer[Any]):
+    category = serializers.IntegerField()
+    period = PeriodField()
+    current_run = serializers.IntegerField(allow_null=True)
+    values = PreviewRowSerializer(many=True)

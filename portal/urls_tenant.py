@@ -18,5 +18,6 @@ urlpatterns = [
     path("audit/", AuditLogView.as_view(), name="audit-log"),
     path("org/", include("billing.urls")),
     path("costs/", include("billing.ingest.urls")),
+    path("allocation/", include("allocation.urls")),
     path("api/v1/", include("portal.api_urls")),
 ]

@@ -4,6 +4,10 @@ The row is a line item `li` with its tag set `ts` and its account `acc` (both ma
 missing). Every value is bound as a named parameter; no text of a rule is put into the
 SQL. A condition on a missing value is false (each condition is wrapped in
 `COALESCE(..., false)`), so `not` of it is true, as for a value that does not match.
+
+allocate.sql evaluates these expressions once per distinct combination of the line item
+columns they can read (the `GROUP BY` of its innermost query): a field reading another
+line item column must add that column there too.
 """
 
 from __future__ import annotations
@@ -36,6 +40,8 @@ class RuleCompiler:
         self.period = period
         self.params: dict[str, Any] = {}
         self._versions: dict[str, RuleSet | None] = {}
+        self._categories: dict[str, CostCategory | None] = {}
+        self._rules: dict[int, list[Rule]] = {}
         self._units: list[OrganizationalUnit] | None = None
 
     def bind(self, value: Any) -> sql.Composable:
@@ -49,7 +55,7 @@ class RuleCompiler:
         """The category's value of the row: the first matching rule's, else the fallback."""
         whens = [
             sql.SQL("WHEN {} THEN {}").format(self.rule_condition(rule), self.rule_value(rule))
-            for rule in _rules(ruleset)
+            for rule in self.rules(ruleset)
         ]
         fallback = sql.SQL("{}::text").format(self.bind(category.fallback_value))
         return _case(whens, fallback)
@@ -58,9 +64,17 @@ class RuleCompiler:
         """The id of the first matching rule, NULL when none matches."""
         whens = [
             sql.SQL("WHEN {} THEN {}::bigint").format(self.rule_condition(rule), self.bind(rule.pk))
-            for rule in _rules(ruleset)
+            for rule in self.rules(ruleset)
         ]
         return _case(whens, sql.SQL("NULL::bigint"))
+
+    def rules(self, ruleset: RuleSet | None) -> list[Rule]:
+        """The version's rules in order, read once per compiler (both CASEs use them)."""
+        if ruleset is None:
+            return []
+        if ruleset.pk not in self._rules:
+            self._rules[ruleset.pk] = sorted(ruleset.rules.all(), key=lambda r: r.position)
+        return self._rules[ruleset.pk]
 
     def rule_condition(self, rule: Rule) -> sql.Composable:
         if rule.kind == RuleKind.INHERITED:
@@ -159,16 +173,14 @@ class RuleCompiler:
 
     def category_value(self, name: str) -> sql.Composable:
         """Another category's CASE for the same row (the rules service refuses cycles)."""
-        category = CostCategory.objects.filter(name=name).first()
+        if name not in self._categories:
+            self._categories[name] = CostCategory.objects.filter(name=name).first()
+        category = self._categories[name]
         if category is None:
             return sql.SQL("NULL::text")
         if name not in self._versions:
             self._versions[name] = category.version_for(self.period)
         return sql.SQL("({})").format(self.value_case(category, self._versions[name]))
-
-
-def _rules(ruleset: RuleSet | None) -> list[Rule]:
-    return [] if ruleset is None else sorted(ruleset.rules.all(), key=lambda r: r.position)
 
 
 def _case(whens: Sequence[sql.Composable], fallback: sql.Composable) -> sql.Composable:

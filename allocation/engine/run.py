@@ -10,6 +10,8 @@ the same transaction, so readers see the old results or the new, never a mix.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -20,15 +22,38 @@ from psycopg import sql
 
 from allocation.engine.compiler import RuleCompiler
 from allocation.engine.split_results import apply_splits
-from allocation.models import AllocationRun, CostCategory, RunStatus
+from allocation.models import AllocationResult, AllocationRun, CostCategory, RunStatus
 from allocation.selectors import ruleset_for
 from portal.audit.services import audit_record
 from portal.core.errors import ApplicationError
 
 SQL = (Path(__file__).resolve().parent.parent / "sql" / "allocate.sql").read_text()
 PROVIDER = "AWS"
+# For the one statement allocating the month: its hash tables (a month of line items
+# summed per combination of the columns the rules read, and day) fit in memory instead
+# of spilling to disk.
+SETTINGS = {"work_mem": "256MB"}
 
 logger = logging.getLogger(__name__)
+
+
+@contextmanager
+def _settings(cursor: Any, values: dict[str, str]) -> Iterator[None]:
+    """`values` in force in this transaction until the block ends, then the old ones.
+
+    If the block fails, rolling the transaction (or savepoint) back restores them.
+    """
+    names = list(values)
+    cursor.execute("SELECT " + ", ".join("current_setting(%s)" for _ in names), names)
+    old = dict(zip(names, cursor.fetchone(), strict=True))
+    _set(cursor, values)
+    yield
+    _set(cursor, old)
+
+
+def _set(cursor: Any, values: dict[str, str]) -> None:
+    pairs = [part for name, value in values.items() for part in (name, value)]
+    cursor.execute("SELECT " + ", ".join("set_config(%s, %s, true)" for _ in values), pairs)
 
 
 def _month(period: date) -> date:
@@ -71,6 +96,11 @@ def _execute(*, actor: Any, category: CostCategory, period: date, started: Any) 
     previous = list(
         AllocationRun.objects.filter(category=category, period=period).values_list("pk", flat=True)
     )
+    # The previous runs' results in one statement, not loaded by the ORM's cascade first.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {AllocationResult._meta.db_table} WHERE run_id = ANY(%s)", [previous]
+        )
     AllocationRun.objects.filter(pk__in=previous).delete()
     notes: list[str] = []
     if ruleset is None:
@@ -92,10 +122,9 @@ def _execute(*, actor: Any, category: CostCategory, period: date, started: Any) 
         value_case=compiler.value_case(category, ruleset),
         rule_case=compiler.rule_case(ruleset),
     )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            query, {**compiler.params, "run": run.pk, "period": period, "provider": PROVIDER}
-        )
+    params = {**compiler.params, "run": run.pk, "period": period, "provider": PROVIDER}
+    with connection.cursor() as cursor, _settings(cursor, SETTINGS):
+        cursor.execute(query, params)
     if ruleset is not None:
         run.notes += apply_splits(run, list(ruleset.splits.all()))
     run.finished_at = timezone.now()

@@ -54,4 +54,7 @@ class FormServiceView(WriteRoleRequiredMixin, FormView[forms.Form]):
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
             return self.form_invalid(form)
         messages.success(self.request, f"Saved {result}.")
+        return self.redirect_after(result)
+
+    def redirect_after(self, result: Any) -> HttpResponse:
         return redirect(self.success_url_name)

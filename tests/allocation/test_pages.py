@@ -1,0 +1,200 @@
+"""The allocation pages: readers see categories, results and explanations; admins run."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from allocation.models import AllocationRun, CostCategory
+from allocation.tasks import allocation_run
+from billing.models import CostLineItem
+from portal.users.models import Role
+from tests.allocation.run_helpers import (
+    JAN,
+    category_with,
+    cond,
+    ingest,
+    regular,
+    run,
+    use_fake_files,
+)
+from tests.billing.ingest_fakes import FakeFiles, line
+from tests.conftest import TenantClient, make_user
+
+pytestmark = pytest.mark.usefixtures("tenant_a")
+
+SPLITS = [{"source": "Shared", "method": "even", "targets": [{"value": "Web"}, {"value": "Data"}]}]
+
+
+@pytest.fixture
+def team(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CostCategory:
+    fake: FakeFiles = use_fake_files(tmp_path, monkeypatch)
+    ingest(
+        fake,
+        [
+            line(service_name="Amazon S3", billed_cost="1.0000000001"),
+            line(service_name="AWS Support", billed_cost="3.01"),
+            line(service_name="Amazon EC2", billed_cost="2"),
+        ],
+    )
+    rules = [
+        regular("Web", cond("service", "equals", "Amazon S3")),
+        regular("Shared", cond("service", "contains", "support", case_sensitive=False)),
+    ]
+    return category_with("Team", rules, splits=SPLITS)
+
+
+def client_as(client: TenantClient, role: str) -> TenantClient:
+    client.force_login(make_user(role))
+    return client
+
+
+@pytest.mark.parametrize("role", [Role.ADMIN, Role.FINANCE])
+def test_readers_see_categories_results_and_explanations(
+    client_a: TenantClient, team: CostCategory, role: str
+) -> None:
+    allocation = run(team)
+    client = client_as(client_a, role)
+
+    listed = client.get("/allocation/").content.decode()
+    assert "Team" in listed and "service is &quot;Amazon S3&quot;" in listed
+    assert "service contains &quot;support&quot; (any case)" in listed
+    assert "Web, Data evenly" in listed
+
+    page = client.get(f"/allocation/categories/{team.pk}/").content.decode()
+    assert '<td class="num">2.5100000001</td>' in page  # Web: 1.0000000001 + 1.51
+    assert "Unallocated" in page
+    assert f"/allocation/runs/{allocation.pk}/explain/?value=Web" in page
+    assert ("Run allocation</button>" in page) == (role == Role.ADMIN)
+
+    explained = client.get(f"/allocation/runs/{allocation.pk}/explain/?value=Web")
+    assert explained.status_code == 200
+    text = explained.content.decode()
+    assert "Rule 1: Web" in text and '<td class="num">1.51</td>' in text
+
+    shared = CostLineItem.objects.get(billing_period_start=JAN, service_name="AWS Support")
+    item = client.get(
+        f"/allocation/runs/{allocation.pk}/explain/?value=Web&line_item={shared.id}"
+    ).content.decode()
+    assert "Rule 2: Shared" in item and "split 1 (even) shares the cost of Shared" in item
+
+
+@pytest.mark.parametrize("role", [Role.TEAM_LEAD, Role.END_CUSTOMER])
+def test_other_roles_are_refused(client_a: TenantClient, team: CostCategory, role: str) -> None:
+    allocation = run(team)
+    client = client_as(client_a, role)
+
+    for path in (
+        "/allocation/",
+        f"/allocation/categories/{team.pk}/",
+        f"/allocation/runs/{allocation.pk}/",
+        f"/allocation/runs/{allocation.pk}/explain/?value=Web",
+    ):
+        assert client.get(path).status_code == 403, path
+    assert "/allocation/" not in client.get("/").content.decode()
+
+
+def test_an_admin_runs_an_allocation_from_the_page(
+    client_a: TenantClient,
+    team: CostCategory,
+    monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    sent: list[dict[str, Any]] = []
+    monkeypatch.setattr(allocation_run, "apply_async", lambda **kw: sent.append(kw))
+    client = client_as(client_a, Role.ADMIN)
+    assert (
+        '<option value="2026-01-01">2026-01</option>'
+        in client.get(f"/allocation/categories/{team.pk}/").content.decode()
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/allocation/categories/{team.pk}/run/", {"period": "2026-01-01"})
+
+    assert response.status_code == 302
+    assert [call["args"] for call in sent] == [("alpha", team.pk, "2026-01-01")]
+    allocation_run.run(*sent[0]["args"])
+    assert AllocationRun.objects.filter(category=team, status="succeeded").count() == 1
+    page = client.get(response["Location"]).content.decode()
+    assert "is queued" in page and "Latest results: 2026-01" in page
+
+
+def test_finance_cannot_run_an_allocation(client_a: TenantClient, team: CostCategory) -> None:
+    client = client_as(client_a, Role.FINANCE)
+
+    response = client.post(f"/allocation/categories/{team.pk}/run/", {"period": "2026-01-01"})
+
+    assert response.status_code == 403
+    assert AllocationRun.objects.count() == 0
+
+
+def test_the_category_list_takes_a_constant_number_of_queries(
+    client_a: TenantClient, team: CostCategory
+) -> None:
+    client = client_as(client_a, Role.FINANCE)
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get("/allocation/").status_code == 200
+        return len(captured)
+
+    one = count()
+    for name in ("Two", "Three"):
+        category_with(name, [regular(name, cond("region", "equals", "us-east-1"))], splits=SPLITS)
+
+    assert count() == one
+
+
+def test_an_admin_builds_a_category_and_its_rules_in_the_pages(
+    admin_client_a: TenantClient,
+) -> None:
+    response = admin_client_a.post("/allocation/categories/new/", {"name": "Team"})
+    assert response.status_code == 302, response.content
+    category = CostCategory.objects.get(name="Team")
+    form = admin_client_a.get(f"/allocation/categories/{category.pk}/versions/new/")
+    assert form.status_code == 200 and b"first match wins" in form.content
+    rules = [
+        {
+            "kind": "regular",
+            "value": "Platform",
+            "expression": {
+                "all": [{"field": "service", "op": "starts_with", "values": ["Amazon"]}]
+            },
+        },
+        {"kind": "inherited", "inherit_from": "tag:team"},
+    ]
+    bad = [
+        {
+            "kind": "regular",
+            "value": "Web",
+            "expression": {"field": "servce", "op": "equals", "values": ["x"]},
+        }
+    ]
+    refused = admin_client_a.post(
+        f"/allocation/categories/{category.pk}/versions/new/",
+        {"effective_month": "2026-01", "rules": json.dumps(bad), "splits": "[]"},
+    )
+    assert refused.status_code == 200
+    assert "rule 1 (&quot;Web&quot;)" in refused.content.decode()
+    assert "servce" in refused.content.decode()
+    saved = admin_client_a.post(
+        f"/allocation/categories/{category.pk}/versions/new/",
+        {"effective_month": "2026-01", "rules": json.dumps(rules), "splits": "[]"},
+    )
+    assert saved.status_code == 302, saved.content
+    version = category.version_for(date(2026, 3, 1))
+    assert version is not None and version.rules.count() == 2
+    again = admin_client_a.get(f"/allocation/categories/{category.pk}/versions/new/")
+    assert "tag:team" in again.content.decode()  # the form starts from the version in force
+
+
+def test_finance_cannot_open_the_rule_forms(client_a: TenantClient) -> None:
+    client_a.force_login(make_user(Role.FINANCE, "fin-forms"))
+    assert client_a.get("/allocation/categories/new/").status_code == 403
