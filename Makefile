@@ -42,8 +42,8 @@ clean:
 
 ## bench-ingest: generate a 1,000,000-row CUR month and time its ingest against raw COPY
 bench-ingest: setup
-	$(PY) bench/ingest.py --rows $(or $(ROWS),1000000)
+	$(PY) -m bench.ingest --rows $(or $(ROWS),1000000)
 
 ## bench-allocate: allocate the 1,000,000-row month with 50 rules and 3 splits, against a GROUP BY floor
 bench-allocate: setup
-	$(PY) bench/allocate.py --rows $(or $(ROWS),1000000)
+	$(PY) -m bench.allocate --rows $(or $(ROWS),1000000)

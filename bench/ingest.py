@@ -1,6 +1,6 @@
 """Ingest benchmark: a generated CUR month, end to end, against a raw COPY floor.
 
-    .venv/bin/python bench/ingest.py [--rows 1000000] [--format csv.gz]
+    .venv/bin/python -m bench.ingest [--rows 1000000] [--format csv.gz]
 
 Prints rows per second, peak memory of the ingesting process, and the ratio of the total
 time to a raw COPY of the same normalized rows into an identical unindexed table created
@@ -12,21 +12,10 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
-import subprocess
 import sys
 import threading
 import time
-from datetime import date
 from pathlib import Path
-
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
-
-import django
-
-django.setup()
 
 import psutil
 import pyarrow as pa
@@ -34,17 +23,12 @@ import pyarrow.csv as pcsv
 from django.db import connection, transaction
 from django_tenants.utils import schema_context
 
+from bench.common import SCHEMA, bill_file, ensure_tenant
 from billing.ingest.pipeline import run_ingest, tag_aliases
 from billing.ingest.readers import open_bill
 from billing.ingest.staging import TABLE_COLUMNS
-from billing.models import IngestJob, IngestStatus, TagKey
+from billing.models import IngestJob, IngestStatus
 from billing.services.ingests import ingest_job_create
-from portal.tenants.models import Tenant
-from portal.tenants.services import tenant_create
-
-SCHEMA = "bench"
-PERIOD = date(2026, 1, 1)
-PAYER = "999900001111"
 
 
 class PeakMemory:
@@ -68,50 +52,6 @@ class PeakMemory:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
-
-
-def bill_file(rows: int, fmt: str) -> Path:
-    path = ROOT / ".local" / "bench" / f"cur-{rows}.{fmt}"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        print(f"Generating {rows:,} CUR rows into {path} ...", flush=True)
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "billing.generator",
-                "cur",
-                "--rows",
-                str(rows),
-                "--period",
-                f"{PERIOD:%Y-%m}",
-                "--payer",
-                PAYER,
-                "--format",
-                fmt,
-                "--out",
-                str(path),
-            ],
-            check=True,
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-        )
-    return path
-
-
-def ensure_tenant() -> None:
-    if not Tenant.objects.filter(schema_name=SCHEMA).exists():
-        tenant_create(
-            actor=None,
-            schema=SCHEMA,
-            name="Benchmark",
-            domain="bench.localhost",
-            admin_email="bench@example.com",
-            admin_password="bench-Portal-2026",
-        )
-    with schema_context(SCHEMA):
-        for key in ("team", "env", "cost-center"):
-            TagKey.objects.get_or_create(name=key)
 
 
 def floor_seconds(path: Path, rows: int) -> float:
