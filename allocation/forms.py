@@ -52,6 +52,22 @@ class VersionForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 6, "cols": 100}), required=False, help_text=SPLITS_HELP
     )
 
+    preview_period = forms.CharField(
+        widget=forms.DateInput(attrs={"type": "month"}),
+        required=False,
+        help_text="For Preview: the loaded month to compare on (YYYY-MM); "
+        "empty means the effective month.",
+    )
+
+    def clean_preview_period(self) -> date | None:
+        text = self.cleaned_data.get("preview_period") or ""
+        if not text:
+            return None
+        try:
+            return date.fromisoformat(f"{text[:7]}-01")
+        except ValueError as exc:
+            raise forms.ValidationError("Give a month as YYYY-MM.") from exc
+
     def clean_effective_month(self) -> date:
         text = self.cleaned_data["effective_month"]
         try:

@@ -31,6 +31,7 @@ from allocation.models import (
     SplitMethod,
     SplitRule,
 )
+from allocation.preview import allocation_preview
 from allocation.selectors import ruleset_data
 from allocation.services import cost_category_create, ruleset_create
 from billing.models import LoadedPeriod
@@ -253,7 +254,25 @@ class VersionCreateView(FormServiceView):
         current = category.version_for(month)
         return version_initial(ruleset_data(current) if current else None, month)
 
+    def form_valid(self, form: forms.Form) -> HttpResponse:
+        if "preview" not in self.request.POST:
+            return super().form_valid(form)
+        data = form.cleaned_data
+        try:
+            preview = allocation_preview(
+                actor=self.request.user,
+                category=self.get_object(),
+                period=data["preview_period"] or data["effective_month"],
+                rules=data["rules"],
+                splits=data["splits"],
+            )
+        except ApplicationError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            return self.form_invalid(form)
+        return self.render_to_response(self.get_context_data(form=form, preview=preview))
+
     def perform(self, data: dict[str, Any]) -> Any:
+        data = {k: v for k, v in data.items() if k != "preview_period"}
         return ruleset_create(actor=self.request.user, category=self.get_object(), **data)
 
     def redirect_after(self, result: Any) -> HttpResponse:

@@ -198,3 +198,28 @@ def test_an_admin_builds_a_category_and_its_rules_in_the_pages(
 def test_finance_cannot_open_the_rule_forms(client_a: TenantClient) -> None:
     client_a.force_login(make_user(Role.FINANCE, "fin-forms"))
     assert client_a.get("/allocation/categories/new/").status_code == 403
+
+
+def test_preview_on_the_rules_page_shows_changes_and_saves_nothing(
+    client_a: TenantClient, team: CostCategory
+) -> None:
+    client = client_as(client_a, Role.ADMIN)
+    client.post(f"/allocation/categories/{team.pk}/run/", {"period": "2026-01-01"})
+    run(team)
+    versions = team.versions.count()
+    everything_web = [regular("Web", cond("service", "starts_with", "A"))]
+    response = client.post(
+        f"/allocation/categories/{team.pk}/versions/new/",
+        {
+            "effective_month": "2026-01",
+            "preview_period": "2026-01",
+            "rules": json.dumps(everything_web),
+            "splits": "[]",
+            "preview": "1",
+        },
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Preview for 2026-01" in page
+    assert "6.01" in page  # all three line items would go to Web
+    assert team.versions.count() == versions
