@@ -6,11 +6,8 @@ admins write, each write through one service.
 
 from __future__ import annotations
 
-import uuid
-from datetime import date
 from typing import Any
 
-from django.db import connection, transaction
 from django.shortcuts import get_object_or_404
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -36,32 +33,10 @@ from allocation.serializers import (
     RunRequestSerializer,
     ValueExplanationSerializer,
 )
-from allocation.tasks import allocation_run
-from billing.models import LoadedPeriod
 from portal.core.apis import ScopedAPIMixin, ServiceViewSet
-from portal.core.errors import ApplicationError
 from portal.core.permissions import ADMIN_ONLY
 
 CATEGORY_WRITERS = ADMIN_ONLY
-
-
-def allocation_run_request(*, category: CostCategory, period: date) -> str:
-    """Queue the allocation of `category` for the month of `period`; the task's id.
-
-    The task is sent once the surrounding transaction commits; the run it makes is
-    audited by the engine.
-    """
-    month = period.replace(day=1)
-    if not LoadedPeriod.objects.filter(billing_period_start=month).exists():
-        raise ApplicationError(
-            f"No cost data is loaded for {month:%Y-%m}; load its bill files first.",
-            code="period_not_loaded",
-            field="period",
-        )
-    task_id = str(uuid.uuid4())
-    args = (connection.schema_name, category.pk, month.isoformat())  # type: ignore[attr-defined]
-    transaction.on_commit(lambda: allocation_run.apply_async(args=args, task_id=task_id))
-    return task_id
 
 
 class CostCategoryApi(ServiceViewSet):
@@ -97,7 +72,7 @@ class CostCategoryApi(ServiceViewSet):
         data = RunRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         period = data.validated_data["period"]
-        task_id = allocation_run_request(category=category, period=period)
+        task_id = services.allocation_run_request(category=category, period=period)
         body = {
             "category": category.pk,
             "period": PeriodField().to_representation(period),

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from allocation.expressions import referenced_categories
 from allocation.models import CostCategory, Rule, RuleSet, SplitRule
 from allocation.rules import clean_rule, clean_splits, rule_label
 from allocation.selectors import ruleset_data
-from billing.models import TagKey
+from billing.models import LoadedPeriod, TagKey
 from billing.services._common import model_errors_as_application_errors, refuse_unknown_fields
 from portal.audit.services import audit_record, audited_create, audited_update
 from portal.core.errors import ApplicationError
@@ -198,3 +199,24 @@ def ruleset_create(
         actor=actor, action="ruleset.create", instance=ruleset, after=ruleset_data(ruleset)
     )
     return ruleset
+
+
+def allocation_run_request(*, category: CostCategory, period: date) -> str:
+    """Queue the allocation of `category` for the month of `period`; the task's id.
+
+    The task is sent once the surrounding transaction commits; the run it makes is
+    audited by the engine.
+    """
+    month = period.replace(day=1)
+    if not LoadedPeriod.objects.filter(billing_period_start=month).exists():
+        raise ApplicationError(
+            f"No cost data is loaded for {month:%Y-%m}; load its bill files first.",
+            code="period_not_loaded",
+            field="period",
+        )
+    from allocation.tasks import allocation_run  # the task module imports the engine
+
+    task_id = str(uuid.uuid4())
+    args = (connection.schema_name, category.pk, month.isoformat())  # type: ignore[attr-defined]
+    transaction.on_commit(lambda: allocation_run.apply_async(args=args, task_id=task_id))
+    return task_id

@@ -18,7 +18,6 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.views.generic import DetailView, ListView, View
 
-from allocation.apis import allocation_run_request
 from allocation.explain import explain_line_item, explain_value, run_totals
 from allocation.forms import CategoryForm, VersionForm, version_initial
 from allocation.models import (
@@ -33,7 +32,7 @@ from allocation.models import (
 )
 from allocation.preview import allocation_preview
 from allocation.selectors import ruleset_data
-from allocation.services import cost_category_create, ruleset_create
+from allocation.services import allocation_run_request, cost_category_create, ruleset_create
 from billing.models import LoadedPeriod
 from portal.core.errors import ApplicationError
 from portal.core.forms import FormServiceView
