@@ -117,6 +117,30 @@ def api_token(client: Client, username: str, password: str = PASSWORD) -> str:
     return str(response.json()["token"])
 
 
+class Api:
+    """A tenant's /api/v1/ as one user, with that user's token."""
+
+    def __init__(self, client: TenantClient, user: User) -> None:
+        self.client = client
+        self.auth = f"Token {api_token(client, user.username)}"
+
+    def get(self, path: str, data: Any = None) -> Any:
+        return self.client.get(f"/api/v1/{path}", data, HTTP_AUTHORIZATION=self.auth)
+
+    def post(self, path: str, data: Any = None) -> Any:
+        return self.client.post(
+            f"/api/v1/{path}",
+            data or {},
+            content_type="application/json",
+            HTTP_AUTHORIZATION=self.auth,
+        )
+
+    def patch(self, path: str, data: Any) -> Any:
+        return self.client.patch(
+            f"/api/v1/{path}", data, content_type="application/json", HTTP_AUTHORIZATION=self.auth
+        )
+
+
 def pytest_configure(config: Any) -> None:
     from django.conf import settings
 

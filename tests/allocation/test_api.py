@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 import pytest
 from django.db import connection
@@ -13,32 +12,11 @@ from allocation.models import CostCategory, RuleSet
 from allocation.services import cost_category_create, ruleset_create
 from portal.audit.models import AuditEntry
 from portal.users.models import Role, User
-from tests.conftest import TenantClient, api_token, make_user
+from tests.conftest import Api, TenantClient, make_user
 
 pytestmark = pytest.mark.usefixtures("tenant_a")
 
 EC2 = {"field": "service", "op": "equals", "values": ["AmazonEC2"]}
-
-
-class Api:
-    """The tenant's /api/v1/ as one user, with that user's token."""
-
-    def __init__(self, client: TenantClient, user: User) -> None:
-        self.client = client
-        self.auth = f"Token {api_token(client, user.username)}"
-
-    def get(self, path: str) -> Any:
-        return self.client.get(f"/api/v1/{path}", HTTP_AUTHORIZATION=self.auth)
-
-    def post(self, path: str, data: Any) -> Any:
-        return self.client.post(
-            f"/api/v1/{path}", data, content_type="application/json", HTTP_AUTHORIZATION=self.auth
-        )
-
-    def patch(self, path: str, data: Any) -> Any:
-        return self.client.patch(
-            f"/api/v1/{path}", data, content_type="application/json", HTTP_AUTHORIZATION=self.auth
-        )
 
 
 @pytest.fixture

@@ -23,9 +23,8 @@ from tests.allocation.run_helpers import (
     run,
     use_fake_files,
 )
-from tests.allocation.test_api import Api
 from tests.billing.ingest_fakes import FakeFiles, line
-from tests.conftest import TenantClient, make_user
+from tests.conftest import Api, TenantClient, make_user
 
 pytestmark = pytest.mark.usefixtures("tenant_a")
 

@@ -14,9 +14,8 @@ from allocation.models import AllocationRun, CostCategory
 from allocation.tasks import allocation_run
 from portal.users.models import Role, User
 from tests.allocation.run_helpers import category_with, cond, ingest, regular, run, use_fake_files
-from tests.allocation.test_api import Api
 from tests.billing.ingest_fakes import FakeFiles, line
-from tests.conftest import TenantClient, make_user
+from tests.conftest import Api, TenantClient, make_user
 
 pytestmark = pytest.mark.usefixtures("tenant_a")
 

@@ -20,7 +20,7 @@ from billing.models import (
 )
 from portal.audit.models import AuditEntry
 from portal.users.models import Role, User
-from tests.billing.test_api import World, add_rows, beta_rows, make_world, next_start, payer_of
+from tests.billing.world import World, add_rows, beta_rows, make_world, next_start, payer_of
 from tests.conftest import TenantClient, make_user
 
 pytestmark = pytest.mark.usefixtures("tenant_a")
