@@ -30,7 +30,12 @@ from billing.ingest.normalize.common import (
 from billing.ingest.normalize.decimals import Decimals, parse_decimals
 from billing.ingest.normalize.services import SERVICE_CATEGORIES
 from billing.ingest.normalize.tags import TagNormalizer
-from billing.ingest.normalize.times import Period, check_period, parse_timestamps, timestamp_cache
+from billing.ingest.normalize.times import (
+    Period,
+    parse_timestamps,
+    period_columns,
+    timestamp_cache,
+)
 
 _NUMBERS = (
     "billed_cost",
@@ -161,10 +166,4 @@ class FocusNormalizer:
             required(values, self.fields[key], log, raw[key])
             stamps.append(parse_timestamps(values, self.fields[key], log, self.times))
         names = tuple(self.fields[key] for key in _TIMES)
-        period = Period(stamps[0], stamps[1], stamps[2], stamps[3], names)
-        check_period(period, log)
-        out["billing_period_start"] = period.start.date
-        out["billing_period_end"] = period.end.date
-        out["charge_period_start"] = period.charge_start.text
-        out["charge_period_end"] = period.charge_end.text
-        return period
+        return period_columns(stamps, names, log, out)

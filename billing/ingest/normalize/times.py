@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -170,3 +171,17 @@ def check_period(period: Period, log: IssueLog) -> None:
         charge_end.source,
         f"{charge_end_name} is before {charge_start_name}",
     )
+
+
+def period_columns(
+    stamps: list[Timestamps], names: tuple[str, ...], log: IssueLog, out: dict[str, Any]
+) -> Period:
+    """Check the four timestamps (billing period start and end, charge period start and
+    end) as a period and put them into the store's columns in `out`."""
+    period = Period(stamps[0], stamps[1], stamps[2], stamps[3], names)
+    check_period(period, log)
+    out["billing_period_start"] = period.start.date
+    out["billing_period_end"] = period.end.date
+    out["charge_period_start"] = period.charge_start.text
+    out["charge_period_end"] = period.charge_end.text
+    return period
