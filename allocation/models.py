@@ -185,7 +185,8 @@ class AllocationRun(models.Model):
 
 
 class AllocationResult(models.Model):
-    """Costs of one value, day, account and service, and the rule (or split) that gave it.
+    """Costs of one value, day, account, service and usage type, and the rule (or split)
+    that gave it.
 
     A row moved by a split rule names it and the value it came from (`split_from`).
     """
@@ -195,6 +196,11 @@ class AllocationResult(models.Model):
     day = models.DateField()
     sub_account_id = models.TextField(blank=True)
     service_name = models.TextField(blank=True)
+    usage_type = models.TextField(blank=True, db_default="")
+    pricing_unit = models.TextField(blank=True, db_default="")
+    pricing_quantity = ExactNumericField(
+        null=True, blank=True, help_text="Usage in pricing units; none on a split's parts."
+    )
     billed_cost = ExactNumericField()
     effective_cost = ExactNumericField()
     list_cost = ExactNumericField()
