@@ -1,0 +1,130 @@
+"""Invoice runs: queue one for a period, and carry it out (in a Celery worker).
+
+A run drafts every unit's invoice in one transaction, then, if asked, issues each draft
+in its own (numbers are taken in unit order). Its progress is written through a side
+connection so the run page sees it while the drafting transaction is open. Running a
+period again replaces its drafts; issued invoices stay as they are, so a retried or
+redelivered run is safe.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from billing.ingest.connections import side_connection
+from invoices.models import Invoice, InvoiceRun, InvoiceRunStatus, InvoiceStatus
+from invoices.services.drafts import invoice_drafts_create
+from invoices.services.issuing import invoice_issue
+from portal.audit.services import audit_record
+from portal.core.errors import ApplicationError
+
+PROGRESS_EVERY_SECONDS = 0.5
+
+
+def _month(period: date) -> date:
+    return period.replace(day=1)
+
+
+@transaction.atomic
+def invoice_run_request(*, actor: Any, period: date, issue: bool = False) -> InvoiceRun:
+    """Queue a run for the month of `period`; a worker carries it out after commit."""
+    from invoices.tasks import invoice_run
+
+    run = InvoiceRun.objects.create(
+        period=_month(period),
+        issue=issue,
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+    audit_record(
+        actor=actor,
+        action="invoicerun.request",
+        instance=run,
+        after={"period": run.period.isoformat(), "issue": issue},
+    )
+    schema = connection.schema_name  # type: ignore[attr-defined]
+    transaction.on_commit(lambda: invoice_run.delay(schema, run.pk))
+    return run
+
+
+class _Progress:
+    """Writes a run's counters at most every half second, beside the main transaction."""
+
+    def __init__(self, run: InvoiceRun) -> None:
+        self.run = run
+        self.last = 0.0
+
+    def __call__(self, done: int, *, force: bool = False, **fields: Any) -> None:
+        now = time.monotonic()
+        if not force and now - self.last < PROGRESS_EVERY_SECONDS:
+            return
+        self.last = now
+        values = {"units_done": done, **fields}
+        assignments = ", ".join(f"{name} = %s" for name in values)
+        with side_connection(connection.schema_name) as side:  # type: ignore[attr-defined]
+            side.execute(
+                f"UPDATE {InvoiceRun._meta.db_table} SET {assignments} WHERE id = %s",
+                [*values.values(), self.run.pk],
+            )
+
+
+def invoice_run_execute(*, actor: Any, run: InvoiceRun) -> InvoiceRun:
+    """Draft (and issue) the run's period; failures are recorded on the run, then raised."""
+    if run.status == InvoiceRunStatus.SUCCEEDED:
+        return run
+    progress = _Progress(run)
+    run.started_at = timezone.now()
+    run.status = InvoiceRunStatus.RUNNING
+    run.units_done = 0
+    run.save(update_fields=["started_at", "status", "units_done"])
+    try:
+        drafts, refusals = _draft(run, progress)
+        issued = _issue(actor, run, drafts, progress) if run.issue else 0
+    except Exception as exc:
+        run.refresh_from_db()
+        run.status = InvoiceRunStatus.FAILED
+        run.notes = [exc.message if isinstance(exc, ApplicationError) else f"Failed: {exc}"]
+        run.finished_at = timezone.now()
+        run.save(update_fields=["status", "notes", "finished_at"])
+        audit_record(
+            actor=actor, action="invoicerun.fail", instance=run, after={"notes": run.notes}
+        )
+        raise
+    run.refresh_from_db()
+    run.status = InvoiceRunStatus.SUCCEEDED
+    run.finished_at = timezone.now()
+    run.notes = [f"{len(drafts)} invoice(s) drafted, {issued} issued.", *refusals]
+    run.units_done = run.units_total
+    run.save(update_fields=["status", "finished_at", "notes", "units_done"])
+    audit_record(
+        actor=actor,
+        action="invoicerun.execute",
+        instance=run,
+        after={"drafted": [i.pk for i in drafts], "issued": issued, "refused": refusals},
+    )
+    return run
+
+
+def _draft(run: InvoiceRun, progress: Callable[..., None]) -> tuple[list[Invoice], list[str]]:
+    from invoices.models import BillingUnit
+
+    units = BillingUnit.objects.count()
+    run.units_total = units * (2 if run.issue else 1)
+    run.save(update_fields=["units_total"])
+    return invoice_drafts_create(period=run.period, run=run, progress=progress)
+
+
+def _issue(actor: Any, run: InvoiceRun, drafts: list[Invoice], progress: Any) -> int:
+    start = run.units_total // 2
+    issued = 0
+    for invoice in drafts:
+        if invoice.lines.exists() and invoice.status == InvoiceStatus.DRAFT:
+            invoice_issue(actor=actor, invoice=invoice)
+            issued += 1
+        progress(start + issued)
+    return issued
