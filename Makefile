@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run setup test lint fmt clean bench-ingest bench-allocate
+.PHONY: run setup test lint fmt clean bench-ingest bench-allocate bench-invoices
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -47,3 +47,7 @@ bench-ingest: setup
 ## bench-allocate: allocate the 1,000,000-row month with 50 rules and 3 splits, against a GROUP BY floor
 bench-allocate: setup
 	$(PY) -m bench.allocate --rows $(or $(ROWS),1000000)
+
+## bench-invoices: draft, issue and render 1,000 invoices of 30 lines, against bare WeasyPrint
+bench-invoices: setup
+	$(PY) -m bench.invoices --units $(or $(UNITS),1000)
