@@ -4,13 +4,23 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run setup test lint fmt clean bench-ingest bench-allocate bench-invoices
+.PHONY: run setup test lint fmt clean pdf-libs bench-ingest bench-allocate bench-invoices
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
+	@$(MAKE) --no-print-directory pdf-libs
 	@touch $(STAMP)
+
+# WeasyPrint (invoice PDFs) needs Pango and a font from the system; Debian's packages
+# bring them when the machine lacks them.
+pdf-libs:
+	@$(PY) -c "import weasyprint" 2>/dev/null || { \
+		echo "Installing Pango and fonts for WeasyPrint (Debian packages)"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq \
+			libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core; }
 
 ## setup: install, start the embedded database if needed, migrate, load demo data
 setup: $(STAMP)
