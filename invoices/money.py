@@ -40,14 +40,14 @@ class TaxLine:
     tax: Decimal
 
     def as_json(self) -> dict[str, str]:
-        return {"rate": str(self.rate), "base": str(self.base), "tax": str(self.tax)}
+        return {"rate": f"{self.rate.normalize():f}", "base": str(self.base), "tax": str(self.tax)}
 
 
 def taxes(lines: Iterable[tuple[Decimal, Decimal]], currency: str) -> list[TaxLine]:
     """Tax per rate of (rounded amount, rate) pairs, by rate ascending."""
     bases: dict[Decimal, Decimal] = defaultdict(Decimal)
     for amount, rate in lines:
-        bases[rate.normalize()] += amount
+        bases[rate] += amount  # 19 and 19.0000 are one rate
     return [
         TaxLine(rate=rate, base=base, tax=percent_of(base, rate, currency))
         for rate, base in sorted(bases.items())

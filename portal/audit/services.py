@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
+from django.db.models.fields.files import FieldFile
 
 from portal.audit.models import AuditEntry
 
@@ -22,7 +23,8 @@ def snapshot(instance: models.Model) -> dict[str, Any]:
     for field in opts.concrete_fields:
         if field.attname in SECRET_FIELDS:
             continue
-        values[field.attname] = field.value_from_object(instance)
+        value = field.value_from_object(instance)
+        values[field.attname] = value.name if isinstance(value, FieldFile) else value
     if instance.pk is not None:
         for m2m in opts.many_to_many:
             values[m2m.name] = sorted(getattr(instance, m2m.attname).values_list("pk", flat=True))
