@@ -84,6 +84,7 @@ def invoice_run_execute(*, actor: Any, run: InvoiceRun) -> InvoiceRun:
     run.save(update_fields=["started_at", "status", "units_done"])
     try:
         drafts, refusals = _draft(run, progress)
+        refusals += _empty(drafts)
         issued = _issue(actor, run, drafts, progress) if run.issue else 0
     except Exception as exc:
         run.refresh_from_db()
@@ -119,12 +120,24 @@ def _draft(run: InvoiceRun, progress: Callable[..., None]) -> tuple[list[Invoice
     return invoice_drafts_create(period=run.period, run=run, progress=progress)
 
 
+def _empty(drafts: list[Invoice]) -> list[str]:
+    return [
+        f"{invoice.unit.name}: nothing was allocated to {invoice.unit.value!r} in "
+        f"{invoice.period:%Y-%m}; its draft has no lines and is not issued."
+        for invoice in drafts
+        if not invoice.lines.exists()
+    ]
+
+
 def _issue(actor: Any, run: InvoiceRun, drafts: list[Invoice], progress: Any) -> int:
+    """Issue the drafts in unit order; progress counts units drafted, then drafts issued."""
     start = run.units_total // 2
+    run.units_total = start + len(drafts)
+    progress(start, force=True, units_total=run.units_total)
     issued = 0
-    for invoice in drafts:
-        if invoice.lines.exists() and invoice.status == InvoiceStatus.DRAFT:
+    for done, invoice in enumerate(drafts, start=1):
+        if invoice.status == InvoiceStatus.DRAFT and invoice.lines.exists():
             invoice_issue(actor=actor, invoice=invoice)
             issued += 1
-        progress(start + issued)
+        progress(start + done)
     return issued
