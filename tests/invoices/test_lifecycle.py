@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.db import IntegrityError, connection, transaction
@@ -31,7 +32,7 @@ def issued(files: FakeFiles) -> Invoice:
     return invoice_issue(actor=None, invoice=draft)
 
 
-def raw(statement: str, *params: object) -> None:
+def raw(statement: str, *params: Any) -> None:
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(statement, params)
 
@@ -39,6 +40,7 @@ def raw(statement: str, *params: object) -> None:
 def test_issuing_numbers_dates_and_stores_the_pdf(issued: Invoice) -> None:
     assert issued.status == InvoiceStatus.ISSUED
     assert issued.number == f"INV-{issued.issue_date:%Y}-000001"
+    assert issued.due_date and issued.issue_date
     assert (issued.due_date - issued.issue_date).days == 30
     assert issued.seller_name == "Cloudreseller GmbH"
     assert issued.total == D("68.76")
@@ -94,7 +96,7 @@ def test_credit_notes_have_their_own_sequence_and_never_exceed_the_invoice(
     ]
     assert first.total == D("11.90")
     text = stored_pdf_text(first)
-    assert issued.number in text and "Downtime" in text
+    assert str(issued.number) in text and "Downtime" in text
     with pytest.raises(ApplicationError, match="larger than what is left to credit") as refused:
         credit_note_issue(actor=None, invoice=issued, reason="Everything")
     assert refused.value.code == "credit_too_large"

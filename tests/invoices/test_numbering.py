@@ -88,7 +88,7 @@ def _issue_in_threads(ids: list[int]) -> tuple[list[str], list[str]]:
 
     def issue(pk: int) -> None:
         try:
-            connection.set_schema(SCHEMA)
+            connection.set_schema(SCHEMA)  # type: ignore[attr-defined]
             start.wait()
             try:
                 issued = invoice_issue(actor=None, invoice=Invoice.objects.get(pk=pk))

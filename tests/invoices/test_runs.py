@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection as default_connection
 
 from invoices.models import Invoice, InvoiceRun, InvoiceRunStatus, InvoiceStatus
 from invoices.services import runs
@@ -88,4 +88,4 @@ def test_requesting_a_run_queues_it_after_commit(
         run = invoice_run_request(actor=None, period=JAN.replace(day=17), issue=True)
 
     assert run.period == JAN and run.status == InvoiceRunStatus.QUEUED
-    assert queued == [(connection.schema_name, run.pk)]
+    assert queued == [(default_connection.schema_name, run.pk)]  # type: ignore[attr-defined]
