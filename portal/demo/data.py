@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from portal.users.roles import Role
 
@@ -122,3 +122,29 @@ VIEW_SHARED_WITH = ("finance",)
 TAG_KEYS = (("team", ("Team", "TEAM")), ("env", ()), ("cost-center", ()))
 COST_ROWS = 20_000
 COST_SEED = 2026
+
+
+# Invoicing: the reseller bills Globex for the subsidiary's organization (its payer's costs)
+# through a "Customer" category; everything else is Acme's own.
+SELLER = {
+    "legal_name": "Acme Cloud Services GmbH",
+    "address": "Friedrichstrasse 100\n10117 Berlin\nGermany",
+    "tax_id": "DE811234567",
+    "payment_details": "IBAN DE89 3704 0044 0532 0130 00, BIC COBADEFFXXX",
+}
+CUSTOMER_CATEGORY = "Customer"
+INTERNAL_VALUE = "Acme (internal)"
+PLAN: dict[str, Any] = {
+    "name": "Managed AWS",
+    "cost_basis": "billed_cost",
+    "description": "List price plus 12 %, compute at 8 %, with a managed-service fee.",
+    "rules": [
+        {"scope": "global", "percent": "12"},
+        {"scope": "service", "service_name": "Amazon Elastic Compute Cloud", "percent": "8"},
+    ],
+}
+PLAN_CHARGES = [
+    {"kind": "fee", "description": "Managed service", "basis": "percent", "amount": "4"},
+]
+UNIT_TAX_RATE = "23"
+UNIT_PAYMENT_TERMS_DAYS = 14

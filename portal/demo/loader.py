@@ -37,6 +37,7 @@ from billing.services import (
 from portal.audit.services import audit_record, snapshot
 from portal.demo import data
 from portal.demo.costs import ensure_cost_data
+from portal.demo.invoicing import ensure_invoicing
 from portal.tenants.models import Domain, Tenant
 from portal.tenants.services import tenant_create
 from portal.users.models import Role, User
@@ -86,6 +87,8 @@ def load_demo(
         # Ingests manage their own transactions (staging, then one publish).
         admin = User.objects.get(username=data.USERS[0].username)
         ensure_cost_data(actor=admin, today=today, made=load.made)
+        with transaction.atomic():
+            ensure_invoicing(actor=admin, made=load.made)
     return load
 
 

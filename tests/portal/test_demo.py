@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.test import override_settings
 from django_tenants.utils import schema_context
 
 from billing.models import (
@@ -46,9 +47,12 @@ COUNTED = (
 
 
 @pytest.fixture(scope="module")
-def demo(django_db_setup: Any, django_db_blocker: Any) -> Iterator[DemoLoad]:
+def demo(
+    django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[DemoLoad]:
     """The demo loaded once (committed) into its own schema; dropped after the module."""
-    with django_db_blocker.unblock():
+    media = override_settings(MEDIA_ROOT=str(tmp_path_factory.mktemp("media")))
+    with django_db_blocker.unblock(), media:
         public_audit = AuditEntry.objects.order_by("-pk").values_list("pk", flat=True).first()
         load = load_demo(schema=SCHEMA, name="Demo", domain=HOST, today=TODAY)
         yield load
@@ -150,3 +154,17 @@ def test_the_demo_has_last_months_bill_of_each_payer(demo: DemoLoad, db: Any) ->
         ]
         assert {p.billing_period_start for p in loaded} == {date(2025, 12, 1)}
         assert TagKey.objects.get(name="team").aliases == ["TEAM", "Team"]
+
+
+def test_globex_is_invoiced_for_the_subsidiarys_month(demo: DemoLoad, db: Any) -> None:
+    from invoices.models import Invoice, InvoiceStatus
+
+    with schema_context(SCHEMA):
+        customer = User.objects.get(username=data.CUSTOMER_VIEWER)
+        (invoice,) = Invoice.objects.visible_to(customer)
+        assert invoice.status == InvoiceStatus.ISSUED
+        assert invoice.buyer_name == data.CUSTOMER["legal_name"]
+        assert invoice.seller_name == data.SELLER["legal_name"]
+        assert invoice.lines.count() > 1 and invoice.total > 0 and invoice.pdf
+        loaded = LoadedPeriod.objects.get(billing_account_id=data.SUBSIDIARY.payer_id)
+        assert invoice.wholesale_total == loaded.billed_cost
