@@ -17,5 +17,6 @@ urlpatterns = [
     path("auth/token/", TokenObtainApi.as_view(), name="api-token"),
     path("", include("billing.api_urls")),
     path("", include("allocation.api_urls")),
+    path("", include("invoices.api_urls")),
     path("", include(router.urls)),
 ]

@@ -1,0 +1,224 @@
+"""REST endpoints of invoices, invoice runs, their settings and the reconciliation.
+
+Rows come only through `visible_to(user)`. Admins, finance and reseller admins read
+everything, wholesale cost and margins included, and change the settings (seller
+profile, pricing plans, billing units); admins and finance run, issue, void and credit.
+End customers read their own issued documents, without wholesale cost or margins; team
+leads get nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from invoices import selectors
+from invoices.models import BillingUnit, Invoice, InvoiceRun, PricingPlan, SellerProfile
+from invoices.models.documents import DOCUMENT_READERS
+from invoices.reconcile import reconcile
+from invoices.selectors import MARGIN_ROLES, shows_margins
+from invoices.serializers import (
+    BillingUnitInputSerializer,
+    BillingUnitSerializer,
+    CreditNoteInputSerializer,
+    InvoiceDetailSerializer,
+    InvoiceMarginDetailSerializer,
+    InvoiceMarginSerializer,
+    InvoiceRunInputSerializer,
+    InvoiceRunSerializer,
+    InvoiceSerializer,
+    IssueInputSerializer,
+    PayInputSerializer,
+    PricingPlanInputSerializer,
+    PricingPlanSerializer,
+    SellerProfileInputSerializer,
+    SellerProfileSerializer,
+    VoidInputSerializer,
+    reconciliation_data,
+)
+from invoices.services.corrections import credit_note_issue, invoice_mark_paid, invoice_void
+from invoices.services.issuing import invoice_issue
+from invoices.services.runs import invoice_run_request
+from invoices.services.setup import (
+    billing_unit_create,
+    billing_unit_update,
+    pricing_plan_create,
+    pricing_plan_update,
+    seller_profile_update,
+)
+from portal.core.apis import ScopedAPIMixin, ServiceViewSet
+from portal.core.errors import ApplicationError
+from portal.users.roles import Role
+
+# Who may change what; the pages use the same sets.
+SETUP_WRITERS = frozenset({Role.ADMIN, Role.FINANCE, Role.RESELLER_ADMIN})
+INVOICE_WRITERS = frozenset({Role.ADMIN, Role.FINANCE})
+
+
+def _valid(serializer_class: Any, request: Request) -> dict[str, Any]:
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+class SellerProfileApi(ScopedAPIMixin, APIView):
+    """The tenant as the issuer of its invoices: GET it, PUT or PATCH its fields."""
+
+    model = SellerProfile
+    read_roles = MARGIN_ROLES
+    write_roles = SETUP_WRITERS
+
+    def get(self, request: Request) -> Response:
+        profile = self.get_queryset().order_by("pk").first() or SellerProfile(legal_name="")
+        return Response(SellerProfileSerializer(profile).data)
+
+    def put(self, request: Request) -> Response:
+        data = _valid(SellerProfileInputSerializer, request)
+        profile = seller_profile_update(actor=request.user, **data)
+        return Response(SellerProfileSerializer(profile).data)
+
+    def patch(self, request: Request) -> Response:
+        return self.put(request)
+
+
+class PricingPlanApi(ServiceViewSet):
+    """Pricing plans with their rules and charges; a change that names `rules` or
+    `charges` replaces all of that kind."""
+
+    model = PricingPlan
+    read_roles = MARGIN_ROLES
+    write_roles = SETUP_WRITERS
+    serializer_class = PricingPlanSerializer
+    input_serializer_class = PricingPlanInputSerializer
+    create_service = pricing_plan_create
+    update_service = pricing_plan_update
+
+    def get_queryset(self) -> Any:
+        return selectors.plans_for(self.request.user)
+
+
+class BillingUnitApi(ServiceViewSet):
+    """Who is invoiced: one unit per cost category value, with its plan and terms."""
+
+    model = BillingUnit
+    read_roles = MARGIN_ROLES
+    write_roles = SETUP_WRITERS
+    serializer_class = BillingUnitSerializer
+    input_serializer_class = BillingUnitInputSerializer
+    create_service = billing_unit_create
+    update_service = billing_unit_update
+
+    def get_queryset(self) -> Any:
+        return selectors.units_for(self.request.user)
+
+
+class InvoiceRunApi(
+    ScopedAPIMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Invoice runs: POST {period, issue} queues one (202); GET shows its progress."""
+
+    model = InvoiceRun
+    read_roles = MARGIN_ROLES
+    write_roles = INVOICE_WRITERS
+    serializer_class = InvoiceRunSerializer
+
+    def get_queryset(self) -> Any:
+        rows = super().get_queryset().select_related("created_by")
+        period = selectors.month_param(self.request.query_params.get("period"))
+        return rows.filter(period=period) if period else rows
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        data = _valid(InvoiceRunInputSerializer, request)
+        run = invoice_run_request(actor=request.user, **data)
+        return Response(InvoiceRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+
+
+class InvoiceApi(
+    ScopedAPIMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Invoices and credit notes, filtered by `period` (YYYY-MM), `status`, `kind`, `unit`.
+
+    POST `<id>/issue/` {issue_date?}, `<id>/void/` {reason}, `<id>/pay/` {paid_on?,
+    reference?}, `<id>/credit-notes/` {amount? (before tax; none credits it all), reason}.
+    """
+
+    model = Invoice
+    read_roles = DOCUMENT_READERS
+    write_roles = INVOICE_WRITERS
+
+    def get_queryset(self) -> Any:
+        params = self.request.query_params
+        unit = params.get("unit", "")
+        if unit and not unit.isdigit():
+            raise ApplicationError(
+                f"unit is a billing unit's id, not {unit!r}.", code="invalid_unit", field="unit"
+            )
+        rows = selectors.invoices_for(
+            self.request.user,
+            period=selectors.month_param(params.get("period")),
+            status=params.get("status", ""),
+            kind=params.get("kind", ""),
+            unit=int(unit) if unit else None,
+        )
+        if self.action != "list":
+            rows = selectors.invoice_with_lines(rows)
+        return rows
+
+    def get_serializer_class(self) -> Any:
+        margins = shows_margins(self.request.user)
+        if self.action == "list":
+            return InvoiceMarginSerializer if margins else InvoiceSerializer
+        return InvoiceMarginDetailSerializer if margins else InvoiceDetailSerializer
+
+    def _answer(self, invoice: Invoice, code: int = status.HTTP_200_OK) -> Response:
+        fresh = selectors.invoice_with_lines(
+            selectors.invoices_for(self.request.user).filter(pk=invoice.pk)
+        ).get()
+        return Response(self.get_serializer(fresh).data, status=code)
+
+    @action(detail=True, methods=["post"])
+    def issue(self, request: Request, pk: str | None = None) -> Response:
+        data = _valid(IssueInputSerializer, request)
+        return self._answer(invoice_issue(actor=request.user, invoice=self.get_object(), **data))
+
+    @action(detail=True, methods=["post"])
+    def void(self, request: Request, pk: str | None = None) -> Response:
+        data = _valid(VoidInputSerializer, request)
+        return self._answer(invoice_void(actor=request.user, invoice=self.get_object(), **data))
+
+    @action(detail=True, methods=["post"])
+    def pay(self, request: Request, pk: str | None = None) -> Response:
+        data = _valid(PayInputSerializer, request)
+        invoice = invoice_mark_paid(actor=request.user, invoice=self.get_object(), **data)
+        return self._answer(invoice)
+
+    @action(detail=True, methods=["post"], url_path="credit-notes")
+    def credit_notes(self, request: Request, pk: str | None = None) -> Response:
+        data = _valid(CreditNoteInputSerializer, request)
+        note = credit_note_issue(actor=request.user, invoice=self.get_object(), **data)
+        return self._answer(note, status.HTTP_201_CREATED)
+
+
+class ReconciliationApi(ScopedAPIMixin, APIView):
+    """GET `?period=YYYY-MM`: the period's bill against its invoices, per cost category."""
+
+    # The figures are of billing units' categories: readable with the units.
+    model = BillingUnit
+    read_roles = MARGIN_ROLES
+
+    def get(self, request: Request) -> Response:
+        period = selectors.month_param(request.query_params.get("period"))
+        if period is None:
+            raise ApplicationError(
+                "Name the billing period: ?period=YYYY-MM.", code="required", field="period"
+            )
+        return Response(reconciliation_data(reconcile(period)))
