@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from importlib.util import find_spec
+from typing import Any
 
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
@@ -23,7 +24,7 @@ router.register("billing-units", BillingUnitApi, basename="billingunit-api")
 router.register("invoice-runs", InvoiceRunApi, basename="invoicerun-api")
 router.register("invoices", InvoiceApi, basename="invoice-api")
 
-urlpatterns = [
+urlpatterns: list[Any] = [
     path("seller-profile/", SellerProfileApi.as_view(), name="seller-profile-api"),
     path("reconciliation/", ReconciliationApi.as_view(), name="reconciliation-api"),
     *router.urls,

@@ -12,7 +12,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Count, Prefetch, QuerySet, Sum
 
 from billing.models import LoadedPeriod
 from invoices.models import (
@@ -70,6 +70,7 @@ def plans_for(user: Any) -> QuerySet[PricingPlan]:
         PricingPlan.objects.visible_to(user)
         .prefetch_related("rules", "charges")
         .annotate(unit_count=Count("units"))
+        .order_by("name")
     )
 
 
@@ -121,6 +122,34 @@ def invoices_for(
     if unit is not None:
         rows = rows.filter(unit_id=unit)
     return rows
+
+
+def invoice_sums(rows: QuerySet[Invoice]) -> list[dict[str, Any]]:
+    """Per currency: the invoices of `rows` that count (drafts and issued, not void nor
+    credit notes), their subtotal, total, wholesale and margin."""
+    counted = rows.filter(kind=DocumentKind.INVOICE).exclude(status=InvoiceStatus.VOID)
+    sums = (
+        counted.order_by()
+        .values("currency")
+        .annotate(
+            count=Count("id"),
+            sum_subtotal=Sum("subtotal"),
+            sum_total=Sum("total"),
+            wholesale=Sum("wholesale_total"),
+        )
+        .order_by("currency")
+    )
+    return [
+        {
+            "currency": row["currency"],
+            "count": row["count"],
+            "subtotal": row["sum_subtotal"],
+            "total": row["sum_total"],
+            "wholesale": row["wholesale"],
+            "margin": row["sum_subtotal"] - row["wholesale"],
+        }
+        for row in sums
+    ]
 
 
 def invoice_with_lines(rows: QuerySet[Invoice]) -> QuerySet[Invoice]:

@@ -19,5 +19,6 @@ urlpatterns = [
     path("org/", include("billing.urls")),
     path("costs/", include("billing.ingest.urls")),
     path("allocation/", include("allocation.urls")),
+    path("invoices/", include("invoices.urls")),
     path("api/v1/", include("portal.api_urls")),
 ]
