@@ -229,8 +229,8 @@ def _run_refusals(period: date) -> dict[str, str]:
     refusals: dict[str, str] = {}
     for note in run.notes if run else []:
         name, sep, reason = str(note).partition(": ")
-        if sep:
-            refusals[name] = reason
+        if sep and run is not None:
+            refusals[name] = f"invoice run {run.pk} ({run.finished_at:%Y-%m-%d}): {reason}"
     return refusals
 
 
@@ -251,7 +251,9 @@ def _category(
         found = invoices.get(unit.pk)
         if found is None:
             result.unbilled_units.append(
-                UnbilledUnit(unit, allocated.get(unit.value, Amounts()), _reason(unit, refusals))
+                UnbilledUnit(
+                    unit, allocated.get(unit.value, Amounts()), _reason(unit, period, refusals)
+                )
             )
             continue
         invoice, wholesale = found
@@ -314,12 +316,14 @@ def _invoices(units: list[BillingUnit], period: date) -> dict[int, tuple[Invoice
     return found
 
 
-def _reason(unit: BillingUnit, refusals: dict[str, str]) -> str:
+def _reason(unit: BillingUnit, period: date, refusals: dict[str, str]) -> str:
     if unit.name in refusals:
         return refusals[unit.name]
     if unit.plan_id is None:
         return "has no pricing plan; set one to invoice it."
-    voided = unit.invoices.filter(status=InvoiceStatus.VOID, kind=DocumentKind.INVOICE)
+    voided = unit.invoices.filter(
+        period=period, status=InvoiceStatus.VOID, kind=DocumentKind.INVOICE
+    )
     if voided.exists():
         return "its invoice was voided; run the period again to draft a new one."
     return "has no invoice for the period; start an invoice run."
