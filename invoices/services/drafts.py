@@ -178,7 +178,7 @@ def _cost_lines(
 def _describe(cost: AllocatedCost) -> str:
     if cost.split_from:
         return f"Share of {cost.split_from}"
-    return cost.usage_type or cost.service_name or "Other charges"
+    return cost.usage_type or "Usage"
 
 
 def _charge_lines(
@@ -203,6 +203,8 @@ def _charge_lines(
         else:
             amount = round_money(charge.amount, unit.currency)
             label = charge.description
+        if not amount:
+            continue  # a percent of nothing is not worth a line
         sign = -1 if charge.kind == ChargeKind.CREDIT else 1
         lines.append(
             InvoiceLine(

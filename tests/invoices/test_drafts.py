@@ -117,3 +117,16 @@ def test_issuing_an_empty_invoice_is_refused(files: FakeFiles) -> None:
 
     with pytest.raises(ApplicationError, match="has no lines: there is nothing to invoice"):
         invoice_issue(actor=None, invoice=draft_for("Nobody"))
+
+
+def test_a_unit_without_costs_gets_its_flat_fees_only(files: FakeFiles) -> None:
+    allocate(files)
+    standard = plan()
+    fee(standard, "Managed service", "10", basis="percent")
+    fee(standard, "Platform fee", "99")
+    unit("Hooli", standard)
+
+    invoice_drafts_create(period=JAN)
+
+    lines = draft_for("Hooli").lines.all()
+    assert [(line.description, line.amount) for line in lines] == [("Platform fee", D("99.00"))]
