@@ -20,6 +20,7 @@ from billing.models import EndCustomer
 from billing.serializers import VisibleRelatedField
 from invoices.models import (
     BillingUnit,
+    DocumentKind,
     Invoice,
     InvoiceLine,
     InvoiceRun,
@@ -309,6 +310,9 @@ class InvoiceMarginSerializer(InvoiceSerializer):
         ]
 
     def get_margin(self, invoice: Invoice) -> str:
+        """What the document adds to the margin: a credit note takes its subtotal back."""
+        if invoice.kind == DocumentKind.CREDIT_NOTE:
+            return str(money(-invoice.subtotal, invoice.currency))
         return str(invoice.margin)
 
 

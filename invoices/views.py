@@ -37,6 +37,7 @@ from invoices.forms import (
 )
 from invoices.models import (
     BillingUnit,
+    DocumentKind,
     Invoice,
     InvoiceRun,
     InvoiceRunStatus,
@@ -136,6 +137,8 @@ class InvoiceDetailView(ReadersMixin, DetailView[Invoice]):
         context = super().get_context_data(**kwargs)
         invoice = self.object
         context["sections"] = selectors.invoice_sections(invoice)
+        # A credit note's lines carry no wholesale: it takes resale back, not cost.
+        context["line_margins"] = context["margins"] and invoice.kind == DocumentKind.INVOICE
         credited = selectors.credited(invoice)
         context["credited"] = credited
         context["amount_due"] = invoice.total - credited

@@ -315,6 +315,7 @@ def test_finance_issues_pays_and_credits(finance: Api, month: dict[str, Invoice]
     assert note.status_code == 201, note.content
     assert (note.json()["kind"], note.json()["original"]) == ("credit_note", initech.pk)
     assert note.json()["total"] == "5.95"
+    assert note.json()["margin"] == "-5.00"  # it takes resale back; the wholesale stays
     assert finance.get(f"invoices/{initech.pk}/").json()["credited"] == "5.95"
 
     paid = finance.post(f"invoices/{initech.pk}/pay/", {"paid_on": "2026-02-20", "reference": "T1"})

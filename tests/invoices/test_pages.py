@@ -155,6 +155,11 @@ def test_finance_issues_credits_and_voids_from_the_detail_page(
     note = Invoice.objects.get(original=initech)
     assert f"Issued credit note {note.number}." in text(credited)
     assert note.total == initech.total
+    listed = text(client_a.get("/invoices/", {"kind": "credit_note"}))
+    assert (
+        f"\N{MINUS SIGN}{note.subtotal}" in listed
+    )  # a credit note takes its subtotal off the margin
+    assert "Wholesale" not in text(client_a.get(f"/invoices/{note.pk}/"))
 
     no_reason = client_a.post(f"/invoices/{month['globex'].pk}/void/", {}, follow=True)
     assert "Reason: This field is required." in text(no_reason)
