@@ -354,3 +354,15 @@ def test_the_reconciliation_page_shows_each_figure(client_a: TenantClient, month
     for figure in ("233.453", "163.343", "57.770", "12.34"):
         assert figure in page
     assert "Choose a month" in text(client_a.get("/invoices/reconciliation/", {"period": "x"}))
+
+
+def test_the_detail_links_the_downloads(client_a: TenantClient, month: dict[str, Invoice]) -> None:
+    pytest.importorskip("invoices.download_urls")
+    from django.urls import reverse
+
+    logged_in(client_a, Role.FINANCE)
+    page = text(client_a.get(f"/invoices/{month['globex'].pk}/"))
+    assert reverse("invoice-pdf", args=[month["globex"].pk]) in page
+    assert reverse("invoice-csv", args=[month["globex"].pk]) in page
+    draft = text(client_a.get(f"/invoices/{month['initech'].pk}/"))
+    assert reverse("invoice-pdf", args=[month["initech"].pk]) not in draft
