@@ -397,3 +397,17 @@ def test_the_detail_takes_a_constant_number_of_queries(
     # Domain, token, the invoice with its unit, its lines, its credit notes.
     with django_assert_max_num_queries(10):
         assert finance.get(f"invoices/{month['globex'].pk}/").status_code == 200
+
+
+def test_the_detail_links_its_downloads(
+    client_a: TenantClient, customer_user: User, month: dict[str, Invoice]
+) -> None:
+    pytest.importorskip("invoices.download_api_urls")
+    globex = month["globex"]
+
+    body = Api(client_a, customer_user).get(f"invoices/{globex.pk}/").json()
+
+    assert body["downloads"] == {
+        "pdf": f"/api/v1/invoices/{globex.pk}/pdf/",
+        "csv": f"/api/v1/invoices/{globex.pk}/csv/",
+    }
