@@ -69,16 +69,42 @@ def _seller(invoice: Invoice) -> dict[str, str]:
     }
 
 
+def charges_heading(charges: list[InvoiceLine]) -> str:
+    """The heading of the charge lines: fees and credits, or a credit note's corrections."""
+    kinds = {line.kind for line in charges}
+    if kinds == {LineKind.CORRECTION}:
+        return "Corrections"
+    if LineKind.CORRECTION in kinds:
+        return "Fees, credits and corrections"
+    return "Fees and credits"
+
+
 def document_context(invoice: Invoice, **extra: Any) -> dict[str, Any]:
-    """The template's context; a draft shows the seller profile as it is now."""
+    """The template's context; a draft shows the seller profile as it is now.
+
+    No wholesale cost, margin, plan or pricing rule: the document goes to the buyer.
+    """
     lines = list(invoice.lines.all())
+    charges = [line for line in lines if line.kind in CHARGE_KINDS]
+    several_rates = len({line.tax_rate for line in lines}) > 1
+    is_credit_note = invoice.kind == DocumentKind.CREDIT_NOTE
+    terms = None
+    if invoice.issue_date and invoice.due_date:
+        terms = (invoice.due_date - invoice.issue_date).days
     return {
         "invoice": invoice,
+        "kind_label": invoice.get_kind_display(),
+        "original": invoice.original if is_credit_note else None,
         "seller": _seller(invoice),
         "period_end": period_end(invoice.period),
+        "terms_days": terms,
         "groups": service_groups(lines),
-        "charges": [line for line in lines if line.kind in CHARGE_KINDS],
+        "charges": charges,
+        "charges_heading": charges_heading(charges),
+        "charges_amount": sum((line.amount for line in charges), Decimal(0)),
+        "several_rates": several_rates,
+        "label_span": 4 if several_rates else 3,
         "taxes": invoice.taxes,
-        "is_credit_note": invoice.kind == DocumentKind.CREDIT_NOTE,
+        "is_credit_note": is_credit_note,
         **extra,
     }

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.template.loader import render_to_string
-from weasyprint import CSS, HTML
+from weasyprint import CSS, HTML, Document
 from weasyprint.text.fonts import FontConfiguration
 
 from invoices.models import Invoice
@@ -40,6 +40,12 @@ def html_to_pdf(html: str) -> bytes:
     document = HTML(string=html, base_url=str(settings.BASE_DIR))
     pdf: bytes = document.write_pdf(stylesheets=[_stylesheet()], font_config=_fonts())
     return pdf
+
+
+def html_layout(html: str) -> Document:
+    """The laid-out pages of `html`, to check where they break."""
+    document = HTML(string=html, base_url=str(settings.BASE_DIR))
+    return document.render(stylesheets=[_stylesheet()], font_config=_fonts())
 
 
 def document_pdf(invoice: Invoice) -> bytes:
