@@ -137,6 +137,9 @@ class Invoice(models.Model):
 
     @property
     def margin(self) -> Any:
+        """What it adds to the seller's margin; a credit note takes its subtotal off."""
+        if self.kind == DocumentKind.CREDIT_NOTE:
+            return -self.subtotal
         return self.subtotal - self.wholesale_total
 
 

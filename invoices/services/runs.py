@@ -18,6 +18,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from billing.ingest.connections import side_connection
+from billing.models import LoadedPeriod
 from invoices.models import Invoice, InvoiceRun, InvoiceRunStatus, InvoiceStatus
 from invoices.services.drafts import invoice_drafts_create
 from invoices.services.issuing import invoice_issue
@@ -32,12 +33,24 @@ def _month(period: date) -> date:
 
 
 @transaction.atomic
-def invoice_run_request(*, actor: Any, period: date, issue: bool = False) -> InvoiceRun:
-    """Queue a run for the month of `period`; a worker carries it out after commit."""
+def invoice_run_request(
+    *, actor: Any, period: date, issue: bool = False, enqueue: bool = True, actor_name: str = ""
+) -> InvoiceRun:
+    """Queue a run for the month of `period`; a worker carries it out after commit.
+
+    With `enqueue=False` the caller carries it out itself (`invoice_run_execute`).
+    """
     from invoices.tasks import invoice_run
 
+    month = _month(period)
+    if not LoadedPeriod.objects.filter(billing_period_start=month).exists():
+        raise ApplicationError(
+            f"No cost data is loaded for {month:%Y-%m}; load its bill and allocate it first.",
+            code="period_not_loaded",
+            field="period",
+        )
     run = InvoiceRun.objects.create(
-        period=_month(period),
+        period=month,
         issue=issue,
         created_by=actor if getattr(actor, "is_authenticated", False) else None,
     )
@@ -45,10 +58,12 @@ def invoice_run_request(*, actor: Any, period: date, issue: bool = False) -> Inv
         actor=actor,
         action="invoicerun.request",
         instance=run,
-        after={"period": run.period.isoformat(), "issue": issue},
+        after={"period": run.period.isoformat(), "issue": issue, "queued": enqueue},
+        actor_name=actor_name,
     )
-    schema = connection.schema_name  # type: ignore[attr-defined]
-    transaction.on_commit(lambda: invoice_run.delay(schema, run.pk))
+    if enqueue:
+        schema = connection.schema_name  # type: ignore[attr-defined]
+        transaction.on_commit(lambda: invoice_run.delay(schema, run.pk))
     return run
 
 

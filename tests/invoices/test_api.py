@@ -192,12 +192,22 @@ def test_other_roles_neither_read_nor_change_settings(
 # Runs -------------------------------------------------------------------------------
 
 
+def test_a_run_for_a_month_without_costs_is_refused(finance: Api) -> None:
+    response = finance.post("invoice-runs/", {"period": "2031-07", "issue": False})
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "period_not_loaded"
+    assert response.json()["field"] == "period"
+    assert not InvoiceRun.objects.exists()
+
+
 def test_a_run_is_queued_after_commit_and_shows_its_progress(
     finance: Api,
     files: FakeFiles,
     monkeypatch: pytest.MonkeyPatch,
     django_capture_on_commit_callbacks: Callable[..., Any],
 ) -> None:
+    allocate(files)
     sent: list[tuple[Any, ...]] = []
     monkeypatch.setattr(tasks.invoice_run, "delay", lambda *args: sent.append(args))
 

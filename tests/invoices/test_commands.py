@@ -58,7 +58,8 @@ def test_invoice_run_without_issue_leaves_drafts(month: CostCategory) -> None:
     assert "2 invoice(s) drafted, 0 issued." in out
 
 
-def test_a_failed_invoice_run_exits_non_zero(tenant_a: Any) -> None:
+def test_a_failed_invoice_run_exits_non_zero(files: FakeFiles) -> None:
+    allocate(files)
     with pytest.raises(CommandError, match="no billing units"):
         command("invoice_run", "--tenant", "alpha", "--period", "2026-01")
     assert InvoiceRun.objects.get().status == InvoiceRunStatus.FAILED

@@ -82,6 +82,7 @@ def test_requesting_a_run_queues_it_after_commit(
 ) -> None:
     from invoices import tasks
 
+    allocate(files)
     queued: list[tuple[Any, ...]] = []
     monkeypatch.setattr(tasks.invoice_run, "delay", lambda *args: queued.append(args))
     with django_capture_on_commit_callbacks(execute=True):

@@ -8,8 +8,7 @@ from django_tenants.utils import schema_context
 from invoices.management.commands.reconcile import period_option, tenant_option
 from invoices.models import Invoice, InvoiceRun, InvoiceRunStatus
 from invoices.serializers import money
-from invoices.services.runs import invoice_run_execute
-from portal.audit.services import audit_record
+from invoices.services.runs import invoice_run_execute, invoice_run_request
 from portal.core.errors import ApplicationError
 
 
@@ -29,16 +28,16 @@ class Command(BaseCommand):
         period = period_option(options["period"])
         schema = tenant_option(options["tenant"])
         with schema_context(schema):
-            run = InvoiceRun(period=period, issue=options["issue"])
-            run.full_clean()
-            run.save()
-            audit_record(
-                actor=None,
-                action="invoicerun.request",
-                instance=run,
-                after={"period": run.period.isoformat(), "issue": run.issue, "inline": True},
-                actor_name="manage.py invoice_run",
-            )
+            try:
+                run = invoice_run_request(
+                    actor=None,
+                    period=period,
+                    issue=options["issue"],
+                    enqueue=False,
+                    actor_name="manage.py invoice_run",
+                )
+            except ApplicationError as exc:
+                raise CommandError(exc.message) from exc
             try:
                 run = invoice_run_execute(actor=None, run=run)
             except ApplicationError as exc:
