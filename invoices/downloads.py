@@ -61,6 +61,7 @@ class DocumentDownloadView(ScopedViewMixin, View):
 
     model = Invoice
     file_format: ClassVar[str] = "pdf"
+    http_method_names = ["get"]  # a HEAD would be recorded as a download
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponseBase:
         invoice = get_object_or_404(self.get_queryset(), pk=pk)
@@ -86,6 +87,7 @@ class RunZipView(ScopedViewMixin, View):
     """A run's issued documents and their credit notes, each as PDF and CSV, in a zip."""
 
     model = InvoiceRun
+    http_method_names = ["get"]
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponseBase:
         run = get_object_or_404(self.get_queryset(), pk=pk)
@@ -115,6 +117,7 @@ class FileNegotiation(BaseContentNegotiation):
 
 class DownloadApi(ScopedAPIMixin, APIView):
     content_negotiation_class = FileNegotiation
+    http_method_names = ["get"]  # a HEAD would be recorded as a download
 
 
 class DocumentDownloadApi(DownloadApi):

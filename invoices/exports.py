@@ -5,8 +5,9 @@ SHA-256 recorded then and never rendered again, whatever happened since (paid, v
 the seller profile changed). A draft's PDF is a preview rendered now, marked DRAFT,
 without a number.
 
-The CSV has one row per line, amounts as exact decimal text; its `amount` column sums to
-the document's subtotal. Wholesale cost and margin columns are written only for the
+The CSV has one row per line, amounts as exact decimal text and as the document prints
+them (a credit note's are positive, like its total); its `amount` column sums to the
+document's subtotal. Wholesale cost and margin columns are written only for the
 roles that see margins; an end customer's CSV has no such columns. A credit note takes
 back resale, not cost, so its lines leave those two columns empty.
 
@@ -26,6 +27,7 @@ import tempfile
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
@@ -206,7 +208,7 @@ def run_documents(run: InvoiceRun, rows: QuerySet[Invoice]) -> QuerySet[Invoice]
     return with_lines(issued).order_by("kind", "number")
 
 
-def period_documents(period: Any, rows: QuerySet[Invoice]) -> QuerySet[Invoice]:
+def period_documents(period: date, rows: QuerySet[Invoice]) -> QuerySet[Invoice]:
     """The issued documents (void and paid too) of a billing period, invoices first."""
     issued = rows.filter(period=period, status__in=FINAL_STATUSES)
     return with_lines(issued).order_by("kind", "number")
