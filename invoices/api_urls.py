@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from importlib.util import find_spec
 from typing import Any
 
 from django.urls import include, path
@@ -30,6 +29,5 @@ urlpatterns: list[Any] = [
     *router.urls,
 ]
 
-# PDF, CSV and zip downloads (invoices.downloads), once that module is in place.
-if find_spec("invoices.download_api_urls") is not None:
-    urlpatterns.append(path("", include("invoices.download_api_urls")))
+# PDF, CSV and zip downloads (invoices.downloads).
+urlpatterns.append(path("", include("invoices.download_api_urls")))
