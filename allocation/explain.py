@@ -7,7 +7,8 @@ parts of a value always add up exactly to its total:
     total = what its rules gave it - what splits moved out + what splits moved in
 
 A single line item is explained by running the compiled rules (the same `CASE` the run
-used) on that one row.
+used) on that one row, read from the line items themselves (the run read their rollup,
+whose columns are the line item's).
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ SELECT li.id, {value_case} AS value, {rule_case} AS rule_id,
        (li.charge_period_start AT TIME ZONE 'UTC')::date AS day,
        COALESCE(li.sub_account_id, '') AS sub_account_id,
        COALESCE(li.service_name, '') AS service_name,
+       COALESCE(li.x_usage_type, '') AS usage_type,
+       COALESCE(li.pricing_unit, '') AS pricing_unit,
        li.billed_cost, li.effective_cost, li.list_cost
 FROM billing_cost_line_item AS li
 LEFT JOIN billing_tagset AS ts ON ts.id = li.tag_set_id
@@ -218,18 +221,23 @@ def explain_line_item(run: AllocationRun, line_item_id: int) -> dict[str, Any]:
         "day": row["day"],
         "sub_account_id": row["sub_account_id"],
         "service_name": row["service_name"],
+        "usage_type": row["usage_type"],
+        "pricing_unit": row["pricing_unit"],
         "split": split_data(split) if split else None,
         "moved_to": [],
     }
     if split is not None:
-        # Splits share result rows (value, day, account, service, rule), not line items:
-        # these are the parts of the row this line item is summed into.
+        # Splits share result rows (value, day, account, service, usage type, pricing
+        # unit, rule), not line items: these are the parts of the row this line item is
+        # summed into.
         group = AllocationResult.objects.filter(
             run=run,
             split_rule=split,
             day=row["day"],
             sub_account_id=row["sub_account_id"],
             service_name=row["service_name"],
+            usage_type=row["usage_type"],
+            pricing_unit=row["pricing_unit"],
             rule_id=row["rule_id"],
         )
         answer["moved_to"] = [

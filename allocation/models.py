@@ -191,7 +191,16 @@ class AllocationResult(models.Model):
     A row moved by a split rule names it and the value it came from (`split_from`).
     """
 
-    run = models.ForeignKey(AllocationRun, on_delete=models.CASCADE, related_name="results")
+    # Written only by the run, a month's tens of thousands of rows at once: no database
+    # constraints or indexes on these links (Django still cascades and nulls them), as
+    # checking them row by row took longer than the allocation; (run, value) is indexed.
+    run = models.ForeignKey(
+        AllocationRun,
+        on_delete=models.CASCADE,
+        related_name="results",
+        db_constraint=False,
+        db_index=False,
+    )
     value = models.TextField()
     day = models.DateField()
     sub_account_id = models.TextField(blank=True)
@@ -205,10 +214,22 @@ class AllocationResult(models.Model):
     effective_cost = ExactNumericField()
     list_cost = ExactNumericField()
     rule = models.ForeignKey(
-        Rule, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        Rule,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
     split_rule = models.ForeignKey(
-        SplitRule, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        SplitRule,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
     split_from = models.TextField(blank=True)
     row_count = models.PositiveBigIntegerField()

@@ -152,6 +152,8 @@ class LineItemExplanationSerializer(serializers.Serializer[Any]):
     day = serializers.DateField()
     sub_account_id = serializers.CharField()
     service_name = serializers.CharField()
+    usage_type = serializers.CharField()
+    pricing_unit = serializers.CharField()
     split = serializers.DictField(allow_null=True)
     moved_to = LineItemPartSerializer(many=True)
 

@@ -1,1 +1,1 @@
-"""The allocation run: rules compiled to one SQL CASE, splits shared in exact Decimal."""
+"""The allocation run: rules compiled to one SQL CASE, splits shared exactly in SQL."""

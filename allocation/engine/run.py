@@ -1,10 +1,11 @@
 """Allocating a billing period's costs to a category's values: one set-based SQL pass.
 
 The version in force is compiled into one `CASE` (and a parallel `CASE` giving the
-matched rule's id), one `INSERT ... SELECT` groups the period's line items by value, day,
-account, service and rule into result rows, then the split rules move the source values'
-rows to their targets. The new run replaces the period's previous run of the category in
-the same transaction, so readers see the old results or the new, never a mix.
+matched rule's id); one statement groups the period's cost rollup (its line items summed
+per day and combination of the columns rules read) by value, day, account, service, usage
+type, pricing unit and rule into the run's rows, and one more writes them into its results
+with the split rules applied. The new run replaces the period's previous run of the
+category in the same transaction, so readers see the old results or the new, never a mix.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from django.utils import timezone
 from psycopg import sql
 
 from allocation.engine.compiler import RuleCompiler
-from allocation.engine.split_results import apply_splits
+from allocation.engine.split_results import write_results
 from allocation.models import AllocationResult, AllocationRun, CostCategory, RunStatus
 from allocation.selectors import ruleset_for
 from portal.audit.services import audit_record
@@ -29,10 +30,10 @@ from portal.core.errors import ApplicationError
 
 SQL = (Path(__file__).resolve().parent.parent / "sql" / "allocate.sql").read_text()
 PROVIDER = "AWS"
-# For the one statement allocating the month: its hash tables (a month of line items
-# summed per combination of the columns the rules read, and day) fit in memory instead
-# of spilling to disk.
-SETTINGS = {"work_mem": "256MB"}
+# For the statement allocating the month: its hash tables (a month's rollup rows gathered
+# per combination of the columns the rules read) fit in memory instead of spilling to
+# disk, and it groups them by hashing, not by sorting on a dozen text columns.
+SETTINGS = {"work_mem": "256MB", "enable_sort": "off"}
 
 logger = logging.getLogger(__name__)
 
@@ -122,11 +123,11 @@ def _execute(*, actor: Any, category: CostCategory, period: date, started: Any) 
         value_case=compiler.value_case(category, ruleset),
         rule_case=compiler.rule_case(ruleset),
     )
-    params = {**compiler.params, "run": run.pk, "period": period, "provider": PROVIDER}
+    params = {**compiler.params, "period": period, "provider": PROVIDER}
     with connection.cursor() as cursor, _settings(cursor, SETTINGS):
         cursor.execute(query, params)
-    if ruleset is not None:
-        run.notes += apply_splits(run, list(ruleset.splits.all()))
+    splits = list(ruleset.splits.all()) if ruleset is not None else []
+    run.notes += write_results(run, splits)
     run.finished_at = timezone.now()
     run.full_clean()
     run.save(update_fields=["notes", "finished_at"])

@@ -1,132 +1,97 @@
-"""Split rules applied to a run's result rows, in version order.
+"""Split rules applied to a run's rows as they are written into its results.
 
 Each row of a split's source value is replaced by one row per target holding its part,
 with the split rule and the source value kept as lineage. Parts are computed for each
-cost column separately and always sum exactly to the source row's amount.
+cost column separately: floored to the cent, the leftover cents going one each to the
+parts with the largest remainders (of equal ones, the earlier target), and what is left
+below a cent (amounts can have more than two decimals) to the part with the largest
+remainder, so the parts always sum exactly to the row's amount. A part keeps its row's
+day, account, service, usage type and pricing unit, but no pricing quantity: a split
+moves cost, not usage.
 
-The rows are read and written as plain tuples (a month holds thousands of them): the
-source values' rows are deleted with one statement and their parts copied in with COPY.
+allocation/sql/split.sql does this for every row in one statement, exactly, in numeric (a
+month has tens of thousands of rows to split). Here, only the weights: per split and cost
+column, the targets' percentages (fixed), their own totals before any split
+(proportional), or equal weights (even, and proportional when the targets have none of
+that cost).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
-from decimal import Decimal
-from typing import NamedTuple
+from decimal import Decimal, localcontext
+from pathlib import Path
+from typing import Any
 
 from django.db import connection
 
-from allocation.engine.splits import even_weights, share
-from allocation.models import AllocationResult, AllocationRun, SplitMethod, SplitRule
+from allocation.models import AllocationRun, SplitMethod, SplitRule
 
 COST_COLUMNS = ("billed_cost", "effective_cost", "list_cost")
-TABLE = AllocationResult._meta.db_table
-INSERTED = (
-    "run_id",
-    "value",
-    "day",
-    "sub_account_id",
-    "service_name",
-    "rule_id",
-    "split_rule_id",
-    "split_from",
-    "row_count",
-    *COST_COLUMNS,
+SQL = (Path(__file__).resolve().parent.parent / "sql" / "split.sql").read_text()
+ROWS = "allocation_rows"  # the run's rows before splits, made by allocate.sql
+# The target arrays split.sql takes, one element per split rule and target.
+TARGET_PARAMS = (
+    "split_rules",
+    "sources",
+    "positions",
+    "values",
+    "billed_weights",
+    "effective_weights",
+    "list_weights",
 )
+# Enough digits that adding up weights (sums of bill amounts) is exact.
+EXACT_DIGITS = 200
+
+Totals = dict[str, dict[str, Decimal]]
 
 
-class Row(NamedTuple):
-    value: str
-    day: date
-    sub_account_id: str
-    service_name: str
-    rule_id: int | None
-    row_count: int
-    billed_cost: Decimal
-    effective_cost: Decimal
-    list_cost: Decimal
-
-
-def _rows(run: AllocationRun) -> list[Row]:
-    """The run's rows, in the model's order."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {', '.join(Row._fields)} FROM {TABLE} WHERE run_id = %s ORDER BY value, day",
-            [run.pk],
-        )
-        return [Row(*values) for values in cursor.fetchall()]
-
-
-def _totals(rows: list[Row]) -> dict[str, dict[str, Decimal]]:
+def _totals(cursor: Any) -> Totals:
     """Per value, its total of each cost column (over the period, before any split)."""
-    totals: dict[str, dict[str, Decimal]] = defaultdict(
-        lambda: dict.fromkeys(COST_COLUMNS, Decimal(0))
-    )
-    for row in rows:
-        sums = totals[row.value]
-        sums["billed_cost"] += row.billed_cost
-        sums["effective_cost"] += row.effective_cost
-        sums["list_cost"] += row.list_cost
+    sums = ", ".join(f"sum({column})" for column in COST_COLUMNS)
+    cursor.execute(f"SELECT value, {sums} FROM {ROWS} GROUP BY value")
+    totals: Totals = defaultdict(lambda: dict.fromkeys(COST_COLUMNS, Decimal(0)))
+    for value, *amounts in cursor.fetchall():
+        totals[value] = dict(zip(COST_COLUMNS, amounts, strict=True))
     return totals
 
 
-def _weights(
-    split: SplitRule, column: str, totals: dict[str, dict[str, Decimal]], notes: list[str]
-) -> list[Decimal]:
+def _weights(split: SplitRule, column: str, totals: Totals, notes: list[str]) -> list[Decimal]:
     targets = split.targets
     if split.method == SplitMethod.FIXED:
         return [Decimal(target["percent"]) for target in targets]
     if split.method == SplitMethod.PROPORTIONAL:
         weights = [totals[target["value"]][column] for target in targets]
-        if sum(weights, Decimal(0)) != 0:
-            return weights
+        with localcontext(prec=EXACT_DIGITS):
+            if sum(weights, Decimal(0)) != 0:
+                return weights
         notes.append(
             f'Split {split.position} ("{split.source}"): the targets have no {column} of '
             "their own, so it was split evenly."
         )
-    return even_weights(len(targets))
+    return [Decimal(1)] * len(targets)
 
 
-def apply_splits(run: AllocationRun, splits: list[SplitRule]) -> list[str]:
-    """Move the source values' rows to their targets; the notes say what fell back."""
-    if not splits:
-        return []
-    rows = _rows(run)
-    totals = _totals(rows)
-    by_value: dict[str, list[Row]] = defaultdict(list)
-    for row in rows:
-        by_value[row.value].append(row)
-    notes: list[str] = []
-    moved: list[tuple[object, ...]] = []
-    removed: list[str] = []
+def _targets(splits: list[SplitRule], totals: Totals, notes: list[str]) -> list[tuple[Any, ...]]:
+    """One row per split rule (of a value that has costs) and target, in TARGET_PARAMS."""
+    rows = []
     for split in sorted(splits, key=lambda s: s.position):
-        sources = by_value.pop(split.source, [])
-        if not sources:
+        if split.source not in totals:
             continue
-        weights = {column: _weights(split, column, totals, notes) for column in COST_COLUMNS}
-        values = [target["value"] for target in split.targets]
-        for row in sources:
-            billed = share(row.billed_cost, weights["billed_cost"])
-            effective = share(row.effective_cost, weights["effective_cost"])
-            listed = share(row.list_cost, weights["list_cost"])
-            lineage = (row.day, row.sub_account_id, row.service_name, row.rule_id, split.pk)
-            moved.extend(
-                (run.pk, value, *lineage, split.source, row.row_count, *costs)
-                for value, *costs in zip(values, billed, effective, listed, strict=True)
-            )
-        removed.append(split.source)
-    if removed:
-        _replace(run, removed, moved)
-    return notes
+        weights = [_weights(split, column, totals, notes) for column in COST_COLUMNS]
+        for index, target in enumerate(split.targets):
+            shares = [column[index] for column in weights]
+            rows.append((split.pk, split.source, index + 1, target["value"], *shares))
+    return rows
 
 
-def _replace(run: AllocationRun, values: list[str], rows: list[tuple[object, ...]]) -> None:
-    """Delete the run's rows of `values` and add `rows` (in INSERTED column order)."""
+def write_results(run: AllocationRun, splits: list[SplitRule]) -> list[str]:
+    """Write the run's rows into its results, split; the notes say what fell back."""
+    notes: list[str] = []
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"DELETE FROM {TABLE} WHERE run_id = %s AND value = ANY(%s)", [run.pk, values]
-        )
-        with cursor.cursor.copy(f"COPY {TABLE} ({', '.join(INSERTED)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
+        targets = _targets(splits, _totals(cursor), notes)
+        columns = list(zip(*targets, strict=True)) or [()] * len(TARGET_PARAMS)
+        params = dict(zip(TARGET_PARAMS, map(list, columns), strict=True))
+        cursor.execute(SQL, {"run": run.pk, **params})
+        cursor.execute(f"DROP TABLE {ROWS}")
+    return notes

@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -23,14 +22,14 @@ from billing.ingest.connections import (
     raw_cursor,
     side_connection,
 )
-from billing.ingest.contract import BillFileError, NormalizedBatch
+from billing.ingest.contract import BillFileError, NormalizedBatch, PeriodKey
 from billing.ingest.findings import Findings
 from billing.ingest.publish import publish_loads
 from billing.ingest.readers import BillReader, open_bill
 from billing.ingest.reconcile import IngestCheckError, check_sums
 from billing.ingest.registration import register_seen_accounts
 from billing.ingest.staging import STAGE_PREFIX, PeriodLoad, StagingLoader
-from billing.ingest.summaries import group_batch
+from billing.ingest.summaries import BatchGroups, RollupGrouper
 from billing.ingest.tagsets import TagSetResolver
 from billing.models import IngestJob, IngestStatus, LoadedPeriod, TagKey
 
@@ -93,7 +92,7 @@ def _load_and_publish(job: IngestJob, findings: Findings) -> list[PeriodLoad]:
         with transaction.atomic():
             loader = StagingLoader(raw_cursor(), job_id=job.pk, tag_sets=TagSetResolver(side))
             reported = 0
-            for batch, groups in _read_ahead(readers):
+            for batch, groups in _read_ahead(readers, loader.rollup):
                 loader.write(batch, groups)
                 findings.add(batch.issues, batch.issue_counts)
                 job.rows_read += batch.rows_read
@@ -112,9 +111,12 @@ def _load_and_publish(job: IngestJob, findings: Findings) -> list[PeriodLoad]:
 
 
 def _read_ahead(
-    readers: list[BillReader],
-) -> Iterator[tuple[NormalizedBatch, pa.Table | None]]:
-    """The readers' batches with their summary groups, made in a thread two batches ahead."""
+    readers: list[BillReader], rollup: RollupGrouper
+) -> Iterator[tuple[NormalizedBatch, dict[PeriodKey, BatchGroups] | None]]:
+    """The readers' batches with their rollup groups, made in a thread two batches ahead.
+
+    Only that thread uses `rollup` until the last batch is handed over.
+    """
     batches: queue.Queue[Any] = queue.Queue(maxsize=2)
     done = object()
 
@@ -122,7 +124,7 @@ def _read_ahead(
         try:
             for reader in readers:
                 for batch in reader.batches():
-                    batches.put((batch, group_batch(batch.table)))
+                    batches.put((batch, rollup.group(batch.table)))
             batches.put(done)
         except BaseException as exc:  # handed to the consumer, which raises it
             batches.put(exc)

@@ -1,60 +1,38 @@
 """Making loaded staging tables the stored data, atomically per ingest.
 
-In one transaction, for each billing period and payer: the period's partition is made if
-new, the payer's previous partition is detached and dropped, the staging table is
-attached in its place, and the daily summaries are rebuilt from it. Readers see the old
-data or the new, never a mix.
+In one transaction, for each billing period and payer: the period's partitions (of the
+line items and of the cost rollup) are made if new, the payer's previous partitions are
+detached and dropped, the staging tables are attached in their place, and the daily
+summaries are rebuilt from the rollup. Readers see the old data or the new, never a mix.
 """
 
 from __future__ import annotations
 
-import io
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-import pyarrow.csv as pcsv
 from django.db import connection, transaction
 from psycopg import sql
 
+from billing.ingest.rollup import rollup_table_name
 from billing.ingest.staging import PeriodLoad
 from billing.models import DailyCostSummary, IngestJob, IngestPeriodSum, LoadedPeriod
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 SUMMARY_SQL = (SQL_DIR / "daily_summary.sql").read_text()
-GROUP_SQL = (SQL_DIR / "group_line_items.sql").read_text()
-GROUPS_TABLE = "billing_summary_groups"
-GROUPS_COLUMNS = (
-    "day date, sub_account_id text, service_name text, region_id text, "
-    "charge_category text, tag_set_id bigint, billed_cost numeric, effective_cost numeric, "
-    "list_cost numeric, contracted_cost numeric, row_count bigint"
-)
+# Partitioned tables and their partitions' names: <table>_<YYYY_MM> for a period,
+# <table>_<YYYY_MM>_j<job>_<index> for a payer's month.
+LINE_ITEMS = "billing_cost_line_item"
+ROLLUP = "billing_cost_rollup"
 
 
-def period_table_name(period: date) -> str:
-    return f"billing_cost_line_item_{period:%Y_%m}"
+def period_table_name(period: date, table: str = LINE_ITEMS) -> str:
+    return f"{table}_{period:%Y_%m}"
 
 
 def leaf_table_name(period: date, job_id: int, index: int) -> str:
-    return f"billing_cost_line_item_{period:%Y_%m}_j{job_id}_{index}"
-
-
-def _grouped(cursor: Any, load: PeriodLoad, leaf: str) -> sql.Composable:
-    """The period's rows grouped for its summaries: as grouped while reading, if exact."""
-    if load.summary is None:
-        return sql.SQL(GROUP_SQL).format(table=sql.Identifier(leaf))
-    cursor.execute(
-        f"CREATE TEMP TABLE IF NOT EXISTS {GROUPS_TABLE} ({GROUPS_COLUMNS}) ON COMMIT DROP"
-    )
-    cursor.execute(f"TRUNCATE {GROUPS_TABLE}")
-    buffer = io.BytesIO()
-    pcsv.write_csv(load.summary, buffer, pcsv.WriteOptions(include_header=False))
-    columns = ", ".join(load.summary.column_names)
-    with cursor.cursor.copy(
-        f"COPY {GROUPS_TABLE} ({columns}) FROM STDIN WITH (FORMAT csv)"
-    ) as copy:
-        copy.write(buffer.getbuffer())
-    return sql.SQL("SELECT * FROM {}").format(sql.Identifier(GROUPS_TABLE))
+    return f"{period_table_name(period)}_j{job_id}_{index}"
 
 
 def _next_month(day: date) -> date:
@@ -91,36 +69,25 @@ def _publish_one(
     execute = cursor.execute  # type: ignore[attr-defined]
     # Publishers of the same period and payer take turns.
     execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"{period}|{payer}"])
-    parent = sql.Identifier(period_table_name(period))
-    execute(
-        sql.SQL(
-            "CREATE TABLE IF NOT EXISTS {} PARTITION OF billing_cost_line_item "
-            "FOR VALUES FROM ({}) TO ({}) PARTITION BY LIST (billing_account_id)"
-        ).format(parent, sql.Literal(period), sql.Literal(_next_month(period)))
-    )
     previous = (
         LoadedPeriod.objects.select_for_update()
         .filter(billing_period_start=period, billing_account_id=payer)
         .first()
     )
-    if previous is not None:
-        old = sql.Identifier(previous.table_name)
-        execute(sql.SQL("ALTER TABLE {} DETACH PARTITION {}").format(parent, old))
-        execute(sql.SQL("DROP TABLE {}").format(old))
     DailyCostSummary.objects.filter(billing_period_start=period, billing_account_id=payer).delete()
     leaf = leaf_table_name(period, job.pk, index)
-    execute(
-        sql.SQL("ALTER TABLE {} RENAME TO {}").format(
-            sql.Identifier(load.table), sql.Identifier(leaf)
+    old = previous.table_name if previous is not None else None
+    for table, staged in ((LINE_ITEMS, load.table), (ROLLUP, load.rollup_table)):
+        _swap(
+            cursor,
+            parent=(table, period),
+            old=rollup_table_name(old) if old and table == ROLLUP else old,
+            staged=staged,
+            leaf=leaf if table == LINE_ITEMS else rollup_table_name(leaf),
+            payer=payer,
         )
-    )
     execute(
-        sql.SQL("ALTER TABLE {} ATTACH PARTITION {} FOR VALUES IN ({})").format(
-            parent, sql.Identifier(leaf), sql.Literal(payer)
-        )
-    )
-    execute(
-        sql.SQL(SUMMARY_SQL).format(grouped=_grouped(cursor, load, leaf)),
+        sql.SQL(SUMMARY_SQL).format(rollup=sql.Identifier(rollup_table_name(leaf))),
         {"period": period, "payer": payer, "tag_keys": tags},
     )
     LoadedPeriod.objects.update_or_create(
@@ -133,4 +100,41 @@ def _publish_one(
             "billed_cost": load.stored.billed_cost,
             "effective_cost": load.stored.effective_cost,
         },
+    )
+
+
+def _swap(
+    cursor: Any, *, parent: tuple[str, date], old: str | None, staged: str, leaf: str, payer: str
+) -> None:
+    """Make `staged` the partition of `payer` in the period's partition of `parent`.
+
+    The period's partition is made if new; the payer's `old` partition, if there is
+    one, is detached and dropped.
+    """
+    table, period = parent
+    period_table = sql.Identifier(period_table_name(period, table))
+    cursor.execute(
+        sql.SQL(
+            "CREATE TABLE IF NOT EXISTS {} PARTITION OF {} "
+            "FOR VALUES FROM ({}) TO ({}) PARTITION BY LIST (billing_account_id)"
+        ).format(
+            period_table,
+            sql.Identifier(table),
+            sql.Literal(period),
+            sql.Literal(_next_month(period)),
+        )
+    )
+    if old is not None:
+        old_table = sql.Identifier(old)
+        cursor.execute(
+            sql.SQL("ALTER TABLE {} DETACH PARTITION {}").format(period_table, old_table)
+        )
+        cursor.execute(sql.SQL("DROP TABLE {}").format(old_table))
+    cursor.execute(
+        sql.SQL("ALTER TABLE {} RENAME TO {}").format(sql.Identifier(staged), sql.Identifier(leaf))
+    )
+    cursor.execute(
+        sql.SQL("ALTER TABLE {} ATTACH PARTITION {} FOR VALUES IN ({})").format(
+            period_table, sql.Identifier(leaf), sql.Literal(payer)
+        )
     )

@@ -1,8 +1,9 @@
 """Loading normalized batches into staging tables with COPY, one per period and payer.
 
-All staging tables of an ingest are created and filled in one transaction, which lets
-PostgreSQL skip the write-ahead log for them where wal_level is minimal. Nothing is
-visible to readers until `billing.ingest.publish` attaches them.
+All staging tables of an ingest (line items, and their cost rollup once all are read) are
+created and filled in one transaction, which lets PostgreSQL skip the write-ahead log for
+them where wal_level is minimal. Nothing is visible to readers until
+`billing.ingest.publish` attaches them.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import pyarrow as pa
@@ -18,7 +20,8 @@ import pyarrow.csv as pcsv
 from psycopg import sql
 
 from billing.ingest.contract import NormalizedBatch, PeriodKey, Sums
-from billing.ingest.summaries import compact, merge_groups
+from billing.ingest.rollup import stage_rollup
+from billing.ingest.summaries import MAGNITUDE_LIMIT, BatchGroups, RollupGrouper, compact
 from billing.ingest.tagsets import TagSetResolver
 
 STAGE_PREFIX = "billing_cost_stage_"
@@ -81,10 +84,12 @@ class PeriodLoad:
     rejected: Sums = field(default_factory=Sums)
     stored: Sums = field(default_factory=Sums)
     payer_names: set[str] = field(default_factory=set)
-    # Daily-summary groups (see billing.ingest.summaries); None once a batch could not be
-    # grouped exactly, so publishing groups the stored rows instead.
+    # Cost rollup groups (see billing.ingest.summaries); None once a batch could not be
+    # grouped exactly, so the rollup is grouped from the staged rows in SQL instead.
     groups: list[pa.Table] | None = field(default_factory=list)
-    summary: pa.Table | None = None
+    magnitude: Decimal = Decimal(0)  # bounds the groups' sums
+    # The staged rollup table (see billing.ingest.rollup), once all rows are read.
+    rollup_table: str = ""
     # (provider, sub account id) -> name seen (or "")
     accounts: dict[tuple[str, str], str] = field(default_factory=dict)
 
@@ -101,9 +106,13 @@ class StagingLoader:
         self.tag_sets = tag_sets
         self.loads: dict[PeriodKey, PeriodLoad] = {}
         self.next_id = job_id << 32
+        self.rollup = RollupGrouper()
 
-    def write(self, batch: NormalizedBatch, groups: pa.Table | None = None) -> None:
-        """Copy the batch's rows; `groups` is the batch grouped for the daily summaries."""
+    def write(
+        self, batch: NormalizedBatch, groups: dict[PeriodKey, BatchGroups] | None = None
+    ) -> None:
+        """Copy the batch's rows; `groups` is the batch grouped for the cost rollup by
+        `self.rollup` (None: it could not be grouped exactly)."""
         self._keep_groups(batch, groups)
         for key, sums in batch.source_sums.items():
             self._load(key).source.add(sums)
@@ -123,7 +132,8 @@ class StagingLoader:
             self._copy(self._load((period, payer)), part)
 
     def finish(self) -> dict[PeriodKey, PeriodLoad]:
-        """Read back what each staging table holds (the sums the check compares)."""
+        """Read back what each staging table holds (the sums the check compares), and
+        stage each one's cost rollup."""
         for load in self.loads.values():
             if load.rows == 0:
                 continue
@@ -135,25 +145,30 @@ class StagingLoader:
             )
             rows, billed, effective = self.cursor.fetchone()
             load.stored = Sums(rows=rows, billed_cost=billed, effective_cost=effective)
-            if load.groups:
-                load.summary = merge_groups(load.groups, self.tag_sets.ids)
+            grouped = self.rollup.merge(load.groups, self.tag_sets.ids) if load.groups else None
+            load.groups = None
+            period, payer = load.key
+            load.rollup_table = stage_rollup(
+                self.cursor, period=period, payer=payer, line_items=load.table, rows=grouped
+            )
         return self.loads
 
-    def _keep_groups(self, batch: NormalizedBatch, groups: pa.Table | None) -> None:
-        keys = {*batch.source_sums, *batch.rejected_sums}
-        for key in keys:
+    def _keep_groups(
+        self, batch: NormalizedBatch, groups: dict[PeriodKey, BatchGroups] | None
+    ) -> None:
+        for key in {*batch.source_sums, *batch.rejected_sums}:
             load = self._load(key)
             if groups is None or load.groups is None:
                 load.groups = None
                 continue
-            if len(keys) > 1:
-                mine = pc.and_(
-                    pc.equal(groups.column("billing_period_start"), key[0]),
-                    pc.equal(groups.column("billing_account_id"), key[1]),
-                )
-                load.groups.append(groups.filter(mine))
-            else:
-                load.groups.append(groups)
+            part = groups.get(key)
+            if part is None:
+                continue
+            load.magnitude += part.magnitude
+            if load.magnitude >= MAGNITUDE_LIMIT:
+                load.groups = None
+                continue
+            load.groups.append(part.table)
             load.groups = compact(load.groups)
 
     def _load(self, key: PeriodKey) -> PeriodLoad:

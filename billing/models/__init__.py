@@ -1,4 +1,4 @@
-from billing.models.costs import CostLineItem, TagKey, TagSet
+from billing.models.costs import CostLineItem, CostRollup, TagKey, TagSet
 from billing.models.customers import EndCustomer, Team
 from billing.models.ingests import (
     DailyCostSummary,
@@ -17,6 +17,7 @@ __all__ = [
     "BillingTransfer",
     "BillingView",
     "CostLineItem",
+    "CostRollup",
     "DailyCostSummary",
     "EndCustomer",
     "IngestIssue",

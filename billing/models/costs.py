@@ -1,4 +1,4 @@
-"""Cost data: line items (a partitioned table), tag sets, daily summaries, tag keys."""
+"""Cost data: line items and their rollup (partitioned tables), tag sets, tag keys."""
 
 from __future__ import annotations
 
@@ -58,7 +58,7 @@ class CostLineItem(models.Model):
 
     The table is partitioned by billing period, then by payer, and written only by the
     ingest (COPY into a staging table, then attached as a partition), so Django does not
-    manage it: see migration billing/migrations/0004_cost_store.py.
+    manage it: see migration billing/migrations/0003_cost_store.py.
     """
 
     id = models.BigIntegerField(primary_key=True)
@@ -105,3 +105,45 @@ class CostLineItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.charge_period_start:%Y-%m-%d} {self.service_name} {self.billed_cost}"
+
+
+class CostRollup(models.Model):
+    """A period's line items summed per day and combination of the columns rules read.
+
+    One row per billing period, payer, day, account (id and name), service, region, charge
+    category, usage type, pricing unit and tag set, with exact sums; column names are the
+    line item's, so SQL written for `li.<column>` reads either. The ingest builds it while
+    it reads a file (SQL groups the rows instead when an amount has too many digits) and
+    publishes it with the line items, in the same transaction. Allocation runs and the
+    daily summaries read it instead of the line items.
+
+    Partitioned like the line items (by period, then payer), so replacing a payer's month
+    swaps one table; see billing/migrations/0004_cost_rollup.py. `id` comes from a sequence
+    and means nothing beyond identifying a row.
+    """
+
+    id = models.BigIntegerField(primary_key=True)
+    billing_period_start = models.DateField()
+    billing_account_id = models.TextField()
+    day = models.DateField()
+    sub_account_id = models.TextField(null=True)
+    sub_account_name = models.TextField(null=True)
+    service_name = models.TextField(null=True)
+    region_id = models.TextField(null=True)
+    charge_category = models.TextField()
+    x_usage_type = models.TextField(null=True)
+    pricing_unit = models.TextField(null=True)
+    tag_set = models.ForeignKey(TagSet, null=True, on_delete=models.DO_NOTHING, db_constraint=False)
+    billed_cost = ExactNumericField()
+    effective_cost = ExactNumericField()
+    list_cost = ExactNumericField()
+    contracted_cost = ExactNumericField()
+    pricing_quantity = ExactNumericField(null=True)
+    row_count = models.BigIntegerField()
+
+    class Meta:
+        managed = False
+        db_table = "billing_cost_rollup"
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.service_name} {self.billed_cost}"

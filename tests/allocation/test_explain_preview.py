@@ -226,7 +226,7 @@ def test_a_preview_over_the_api_refuses_bad_rules_with_the_services_code(
     assert (bad.json()["code"], bad.json()["field"]) == ("invalid_rule", "rules[0].expression.all")
     assert good.status_code == 200, good.content
     rows = {row["value"]: row for row in good.json()["values"]}
-    assert rows["shared"]["proposed"]["billed_cost"] == "10.00"
+    assert rows["shared"]["proposed"]["billed_cost"] == "10"  # exact, no trailing zeros
     assert rows["shared"]["current"]["billed_cost"] == "0"
     assert rows["web"]["change"]["billed_cost"] == "-3.34"
     assert stored() == before

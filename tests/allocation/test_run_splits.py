@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import itertools
+import math
 from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
-from allocation.engine.splits import share
 from allocation.models import AllocationResult
 from tests.allocation.run_helpers import (
     category_with,
@@ -24,29 +28,127 @@ from tests.billing.ingest_fakes import FakeFiles, line
 D = Decimal
 
 
+def exact_parts(amount: Decimal, weights: list[Decimal]) -> list[Decimal]:
+    """The parts a split gives, as specified, in exact fractions: each floored to the
+    cent, the leftover cents one each to the largest remainders (the earlier target of
+    equal ones), what is left below a cent to the largest remainder."""
+    total = sum((Fraction(w) for w in weights), Fraction(0))
+    hundredths = [Fraction(amount) * Fraction(w) / total * 100 for w in weights]
+    cents = [math.floor(h) for h in hundredths]
+    order = sorted(range(len(weights)), key=lambda i: (cents[i] - hundredths[i], i))
+    for i in order[: math.floor(Fraction(amount) * 100 - sum(cents))]:
+        cents[i] += 1
+    parts = [Decimal(c).scaleb(-2) for c in cents]
+    parts[order[0]] += amount - sum(parts, Decimal(0))
+    return parts
+
+
+def split(method: str, *targets: str, percents: tuple[str, ...] = ()) -> dict[str, Any]:
+    values: list[dict[str, Any]] = [{"value": t} for t in targets]
+    for target, percent in zip(values, percents, strict=False):
+        target["percent"] = percent
+    return {"source": "shared", "method": method, "targets": values}
+
+
+TEAM_RULES = [{"kind": "inherited", "inherit_from": "tag:team"}]
+
+
+ORDINAL = itertools.count()
+
+
+def moved_parts(
+    files: FakeFiles, amounts: list[str], rule: dict[str, Any], own: dict[str, str] | None = None
+) -> list[list[D]]:
+    """Per line item of `amounts` (each its own day), the billed cost its split parts got,
+    in target order. `own` gives targets costs of their own (on the 28th)."""
+    rows = [
+        line(
+            billed_cost=amount,
+            tags='{"team": "shared"}',
+            charge_period_start=f"2026-01-{day:02d}T00:00:00Z",
+        )
+        for day, amount in enumerate(amounts, start=1)
+    ]
+    rows += [
+        line(
+            billed_cost=cost,
+            tags=f'{{"team": "{value}"}}',
+            charge_period_start="2026-01-28T00:00:00Z",
+        )
+        for value, cost in (own or {}).items()
+    ]
+    number = next(ORDINAL)
+    ingest(files, rows, name=f"split-{number}.csv")
+    category = category_with(f"Team {number}", TEAM_RULES, splits=[rule])
+    allocation = run(category)
+    order = [target["value"] for target in rule["targets"]]
+    moved = AllocationResult.objects.filter(run=allocation, split_from="shared")
+    parts: dict[int, dict[str, D]] = {}
+    for row in moved:
+        parts.setdefault(row.day.day, {})[row.value] = row.billed_cost
+    return [[parts[day][value] for value in order] for day in sorted(parts)]
+
+
+@pytest.mark.usefixtures("tenant_a")
 @pytest.mark.parametrize(
-    ("amount", "weights", "parts"),
+    ("amount", "rule", "own", "parts"),
     [
-        ("10.00", [1, 1, 1], ["3.34", "3.33", "3.33"]),
-        ("-10.00", [1, 1, 1], ["-3.33", "-3.33", "-3.34"]),
-        ("0.0000001", [1, 1, 1], ["0.0000001", "0", "0"]),
-        ("7.005", [40, 60], ["2.80", "4.205"]),
-        ("1.00", [1, 2], ["0.33", "0.67"]),
-        ("100", ["33.3", "33.3", "33.4"], ["33.30", "33.30", "33.40"]),
+        ("10.00", split("even", "a", "b", "c"), {}, ["3.34", "3.33", "3.33"]),
+        ("-10.00", split("even", "a", "b", "c"), {}, ["-3.33", "-3.33", "-3.34"]),
+        ("0.0000001", split("even", "a", "b", "c"), {}, ["0.0000001", "0", "0"]),
+        ("7.005", split("fixed", "a", "b", percents=("40", "60")), {}, ["2.80", "4.205"]),
+        ("1.00", split("proportional", "a", "b"), {"a": "1", "b": "2"}, ["0.33", "0.67"]),
+        (
+            "100",
+            split("fixed", "a", "b", "c", percents=("33.3", "33.3", "33.4")),
+            {},
+            ["33.30", "33.30", "33.40"],
+        ),
     ],
 )
 def test_parts_are_floored_to_the_cent_and_sum_exactly(
-    amount: str, weights: list[Any], parts: list[str]
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    amount: str,
+    rule: dict[str, Any],
+    own: dict[str, str],
+    parts: list[str],
 ) -> None:
-    result = share(D(amount), [D(w) for w in weights])
+    files = use_fake_files(tmp_path, monkeypatch)
+
+    [result] = moved_parts(files, [amount], rule, own)
 
     assert result == [D(p) for p in parts]
     assert sum(result, D(0)) == D(amount)
 
 
-def test_zero_weights_are_refused() -> None:
-    with pytest.raises(ValueError):
-        share(D(1), [D(0), D(0)])
+amounts = st.decimals(min_value=D("-10000"), max_value=D("10000"), places=9, allow_nan=False).map(
+    str
+)
+ORDINAL = itertools.count()
+
+
+@pytest.mark.usefixtures("tenant_a")
+@settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    costs=st.lists(amounts, min_size=1, max_size=5),
+    weights=st.lists(amounts, min_size=1, max_size=4),
+)
+def test_every_split_part_is_exactly_as_specified(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, costs: list[str], weights: list[str]
+) -> None:
+    assume(sum(D(w) for w in weights) != 0)
+    files = use_fake_files(tmp_path, monkeypatch)
+    targets = [f"t{i}" for i in range(len(weights))]
+
+    # A proportional split's weights are the targets' own costs.
+    found = moved_parts(
+        files, costs, split("proportional", *targets), own=dict(zip(targets, weights, strict=True))
+    )
+
+    assert found == [exact_parts(D(cost), [D(w) for w in weights]) for cost in costs]
 
 
 @pytest.fixture
@@ -62,16 +164,6 @@ def files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeFiles:
         ],
     )
     return fake
-
-
-TEAM_RULES = [{"kind": "inherited", "inherit_from": "tag:team"}]
-
-
-def split(method: str, *targets: str, percents: tuple[str, ...] = ()) -> dict[str, Any]:
-    values: list[dict[str, Any]] = [{"value": t} for t in targets]
-    for target, percent in zip(values, percents, strict=False):
-        target["percent"] = percent
-    return {"source": "shared", "method": method, "targets": values}
 
 
 @pytest.mark.usefixtures("tenant_a")

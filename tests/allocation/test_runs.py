@@ -249,7 +249,7 @@ def test_a_failed_run_keeps_the_previous_results(
     def broken(*args: Any) -> list[str]:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("allocation.engine.run.apply_splits", broken)
+    monkeypatch.setattr("allocation.engine.run.write_results", broken)
     with pytest.raises(RuntimeError):
         allocation_run_execute(actor=None, category=category, period=JAN)
 

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
-import pytest
 
-from billing.ingest import summaries
 from billing.ingest.contract import IssueKind
 from billing.ingest.findings import EXAMPLES_PER_KIND, Findings
 from billing.ingest.normalize.common import EXAMPLE_ROWS, IssueLog
-from tests.billing.ingest_fakes import batch, line
 
 
 def test_every_occurrence_is_counted_but_only_the_first_rows_are_kept() -> None:
@@ -42,17 +39,3 @@ def test_findings_add_counts_across_batches_and_keep_a_bounded_number_of_rows() 
         "bill.csv | Tags | NULL read as null | interpreted": 6 * EXAMPLE_ROWS
     }
     assert len(findings.examples) == EXAMPLES_PER_KIND
-
-
-def test_summary_groups_are_merged_once_they_grow(monkeypatch: pytest.MonkeyPatch) -> None:
-    rows = [line(sub_account_id=f"2100000000{i % 7:02d}", billed_cost="0.5") for i in range(70)]
-    groups = summaries.group_batch(batch(rows).table)
-    assert groups is not None and groups.num_rows == 7
-    kept = [groups] * 3
-    assert summaries.compact(kept) is kept  # few rows: left as they are
-    monkeypatch.setattr(summaries, "COMPACT_AT_ROWS", 10)
-    merged = summaries.compact(kept)
-    assert len(merged) == 1 and merged[0].num_rows == 7
-    assert {str(v) for v in merged[0].column("billed_cost").to_pylist()} == {
-        "15.000000000000000000"
-    }
