@@ -72,15 +72,13 @@ class CostCategoryApi(ServiceViewSet):
         data = RunRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         period = data.validated_data["period"]
-        task_id = services.allocation_run_request(category=category, period=period)
-        body = {
-            "category": category.pk,
-            "period": PeriodField().to_representation(period),
-            "status": "queued",
-            "task_id": task_id,
-            "runs": f"/api/v1/allocation-runs/?category={category.pk}&period={period:%Y-%m}",
-        }
-        return Response(body, status=status.HTTP_202_ACCEPTED)
+        run = services.allocation_run_request(actor=request.user, category=category, period=period)
+        body = AllocationRunSerializer(run).data
+        return Response(
+            body,
+            status=status.HTTP_202_ACCEPTED,
+            headers={"Location": f"/api/v1/allocation-runs/{run.pk}/"},
+        )
 
     @action(detail=True, methods=["post"])
     def preview(self, request: Request, pk: str | None = None) -> Response:

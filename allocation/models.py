@@ -11,6 +11,7 @@ from datetime import date
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from portal.core.access import ScopedQuerySet
 from portal.core.fields import ExactNumericField
@@ -154,14 +155,26 @@ class SplitRule(models.Model):
 
 
 class RunStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
     SUCCEEDED = "succeeded", "Succeeded"
     FAILED = "failed", "Failed"
+
+
+class RunStep(models.IntegerChoices):
+    """What a running allocation is doing, in the order it does it."""
+
+    WAITING = 0, "Waiting for the category's previous run"
+    MATCHING = 1, "Matching rules to the period's costs"
+    SPLITTING = 2, "Applying split rules"
+    REPLACING = 3, "Replacing the previous results"
 
 
 class AllocationRun(models.Model):
     """One allocation of a billing period's costs to a category's values.
 
     A new run of the same category and period replaces the previous one, with its results.
+    A run is recorded as it is asked for (queued); while it runs, `step` says what it does.
     """
 
     category = models.ForeignKey(CostCategory, on_delete=models.CASCADE, related_name="runs")
@@ -169,8 +182,10 @@ class AllocationRun(models.Model):
     ruleset = models.ForeignKey(
         RuleSet, on_delete=models.SET_NULL, null=True, blank=True, related_name="runs"
     )
-    status = models.CharField(max_length=16, choices=RunStatus.choices)
-    started_at = models.DateTimeField()
+    status = models.CharField(max_length=16, choices=RunStatus.choices, default=RunStatus.QUEUED)
+    step = models.PositiveSmallIntegerField(choices=RunStep.choices, default=RunStep.WAITING)
+    requested_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     notes = models.JSONField(default=list, blank=True)
     created_by = models.ForeignKey(
@@ -178,10 +193,18 @@ class AllocationRun(models.Model):
     )
 
     class Meta:
-        ordering = ["-period", "category__name", "-started_at"]
+        ordering = ["-period", "category__name", "-requested_at"]
 
     def __str__(self) -> str:
         return f"{self.category.name} {self.period:%Y-%m} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (RunStatus.SUCCEEDED, RunStatus.FAILED)
+
+    @property
+    def steps_total(self) -> int:
+        return len(RunStep)
 
 
 class AllocationResult(models.Model):

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.db import transaction
 
-from allocation.engine.run import allocation_run_execute
+from allocation.engine.run import allocation_run_now
 from allocation.engine.split_results import COST_COLUMNS
 from allocation.explain import run_totals, zero
 from allocation.models import AllocationRun, CostCategory, RunStatus
@@ -34,7 +34,7 @@ def latest_run(category: CostCategory, period: date) -> AllocationRun | None:
         AllocationRun.objects.filter(
             category=category, period=period.replace(day=1), status=RunStatus.SUCCEEDED
         )
-        .order_by("-started_at")
+        .order_by("-requested_at")
         .first()
     )
 
@@ -60,7 +60,7 @@ def allocation_preview(
         ruleset_create(
             actor=actor, category=category, effective_month=month, rules=rules, splits=splits
         )
-        proposed = _by_value(allocation_run_execute(actor=actor, category=category, period=month))
+        proposed = _by_value(allocation_run_now(actor=actor, category=category, period=month))
         transaction.set_rollback(True)
     rows = []
     for value in sorted(set(current) | set(proposed)):

@@ -82,6 +82,8 @@ class AllocationRunSerializer(ExactModelSerializer):
     period = PeriodField(read_only=True)
     version = serializers.IntegerField(source="ruleset.number", read_only=True, default=None)
     created_by = serializers.SlugRelatedField[Any](slug_field="username", read_only=True)
+    step = serializers.CharField(source="get_step_display", read_only=True)
+    step_number = serializers.SerializerMethodField()
 
     class Meta:
         model = AllocationRun
@@ -93,11 +95,19 @@ class AllocationRunSerializer(ExactModelSerializer):
             "ruleset",
             "version",
             "status",
+            "step",
+            "step_number",
+            "steps_total",
+            "requested_at",
             "started_at",
             "finished_at",
             "notes",
             "created_by",
         ]
+
+    def get_step_number(self, run: AllocationRun) -> int:
+        """The step under way, from 1 to `steps_total`."""
+        return int(run.step) + 1
 
 
 class AllocationRunDetailSerializer(AllocationRunSerializer):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -10,7 +9,7 @@ from typing import Any
 from django.db import connection, transaction
 
 from allocation.expressions import referenced_categories
-from allocation.models import CostCategory, Rule, RuleSet, SplitRule
+from allocation.models import AllocationRun, CostCategory, Rule, RuleSet, SplitRule
 from allocation.rules import clean_rule, clean_splits, rule_label
 from allocation.selectors import ruleset_data
 from billing.models import LoadedPeriod, TagKey
@@ -201,11 +200,14 @@ def ruleset_create(
     return ruleset
 
 
-def allocation_run_request(*, category: CostCategory, period: date) -> str:
-    """Queue the allocation of `category` for the month of `period`; the task's id.
+@transaction.atomic
+def allocation_run_request(
+    *, actor: Any, category: CostCategory, period: date, enqueue: bool = True
+) -> AllocationRun:
+    """Record a queued allocation of `category` for the month of `period`.
 
-    The task is sent once the surrounding transaction commits; the run it makes is
-    audited by the engine.
+    A worker carries it out once the surrounding transaction commits; with
+    `enqueue=False` the caller does (`allocation.engine.run.allocation_run_execute`).
     """
     month = period.replace(day=1)
     if not LoadedPeriod.objects.filter(billing_period_start=month).exists():
@@ -216,7 +218,18 @@ def allocation_run_request(*, category: CostCategory, period: date) -> str:
         )
     from allocation.tasks import allocation_run  # the task module imports the engine
 
-    task_id = str(uuid.uuid4())
-    args = (connection.schema_name, category.pk, month.isoformat())  # type: ignore[attr-defined]
-    transaction.on_commit(lambda: allocation_run.apply_async(args=args, task_id=task_id))
-    return task_id
+    run = AllocationRun.objects.create(
+        category=category,
+        period=month,
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+    audit_record(
+        actor=actor,
+        action="allocationrun.request",
+        instance=run,
+        after={"category": category.name, "period": month.isoformat(), "queued": enqueue},
+    )
+    if enqueue:
+        args = (connection.schema_name, run.pk)  # type: ignore[attr-defined]
+        transaction.on_commit(lambda: allocation_run.apply_async(args=args))
+    return run

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from allocation.engine.run import allocation_run_execute
-from allocation.models import CostCategory
+from allocation.models import AllocationRun
 from portal.core.tasks import tenant_task
 
 
 @tenant_task(name="allocation.tasks.allocation_run", acks_late=True)
-def allocation_run(schema_name: str, category_id: int, period_iso: str) -> int:
-    """Allocate one category for the month of `period_iso`; a retry replaces the run."""
-    category = CostCategory.objects.get(pk=category_id)
-    run = allocation_run_execute(
-        actor=None, category=category, period=date.fromisoformat(period_iso)
-    )
-    return run.pk
+def allocation_run(schema_name: str, run_id: int) -> int | None:
+    """Carry out a queued allocation run; a redelivered one that succeeded is left alone.
+
+    A run deleted meanwhile (replaced by a later run of its category) is skipped.
+    """
+    run = AllocationRun.objects.select_related("category").filter(pk=run_id).first()
+    if run is None:
+        return None
+    return allocation_run_execute(actor=run.created_by, run=run).pk

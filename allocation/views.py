@@ -27,6 +27,7 @@ from allocation.models import (
     Rule,
     RuleKind,
     RuleSet,
+    RunStatus,
     SplitMethod,
     SplitRule,
 )
@@ -157,8 +158,10 @@ class CategoryDetailView(ReaderRequiredMixin, DetailView[CostCategory]):
         )
         context["versions"] = [version_rows(v) for v in versions]
         runs = AllocationRun.objects.filter(category=category).select_related("ruleset")
-        context["runs"] = runs.order_by("-period", "-started_at")[:24]
-        latest = runs.filter(status="succeeded").order_by("-period", "-started_at").first()
+        context["runs"] = runs.order_by("-period", "-requested_at")[:24]
+        latest = (
+            runs.filter(status=RunStatus.SUCCEEDED).order_by("-period", "-requested_at").first()
+        )
         context["latest"] = latest
         context["totals"] = run_totals(latest) if latest else []
         if may_write(self.request.user, ADMIN_ONLY):
@@ -175,15 +178,14 @@ class RunCreateView(WriteRoleRequiredMixin, View):
         if form.is_valid():
             period = form.cleaned_data["period"]
             try:
-                allocation_run_request(category=category, period=period)
+                run = allocation_run_request(actor=request.user, category=category, period=period)
             except ApplicationError as exc:
                 messages.error(request, exc.message)
             else:
                 messages.success(
-                    request,
-                    f"The allocation of {category.name} for {period:%Y-%m} is queued; "
-                    "its results show here when it is done.",
+                    request, f"The allocation of {category.name} for {period:%Y-%m} is queued."
                 )
+                return redirect("allocation-run", run.pk)
         else:
             messages.error(request, "Choose a billing period whose cost data is loaded.")
         return redirect("allocation-category", pk=category.pk)

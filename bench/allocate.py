@@ -4,9 +4,11 @@
 
 Loads the generated CUR month into the `bench` tenant if that period is not loaded yet,
 (re)creates the "Bench team" category (its rules read a second, small "Bench env"
-category), times `allocation_run_execute` for the period end to end, and times the floor:
-one grouping of the same line items by account, service and day. Each is timed
-`--repeat` times (each run replaces the previous one's results) and the best counts.
+category), times `allocation_run_now` for the period end to end (in this process, as a
+worker runs it), and times the floor: one grouping of the same line items by account,
+service and day. The run reads the period's cost rollup, which the ingest builds as it
+loads the bill (its cost is in `bench.ingest`'s figures); its row count is printed.
+Each is timed `--repeat` times (each run replaces the previous one's results) and the best counts.
 Prints both, their ratio and whether the run's results sum to the ingested costs.
 Targets on 2 cores: under 10 s and at most 3x the floor.
 """
@@ -22,11 +24,12 @@ from django.db import connection
 from django.db.models import Sum
 from django_tenants.utils import schema_context
 
-from allocation.engine.run import allocation_run_execute
+from allocation.engine.run import allocation_run_now
 from allocation.models import AllocationResult, AllocationRun, CostCategory, RunStatus
 from allocation.services import cost_category_create, ruleset_create
 from bench.allocation_rules import ENV, SPLITS, TEAM, env_rules, team_rules
 from bench.common import PERIOD, SCHEMA, ensure_loaded, ensure_tenant
+from billing.models import CostRollup
 
 COSTS = ("billed_cost", "effective_cost", "list_cost")
 FLOOR_SQL = """
@@ -60,7 +63,7 @@ def floor_seconds() -> float:
 
 def run_seconds(category: CostCategory) -> tuple[float, AllocationRun]:
     started = time.perf_counter()
-    run = allocation_run_execute(actor=None, category=category, period=PERIOD)
+    run = allocation_run_now(actor=None, category=category, period=PERIOD)
     seconds = time.perf_counter() - started
     if run.status != RunStatus.SUCCEEDED:
         sys.exit(f"Run ended {run.status}: {run.notes}")
@@ -96,8 +99,12 @@ def main() -> None:
         results = AllocationResult.objects.filter(run=run)
         totals = results.aggregate(**{c: Sum(c) for c in COSTS})
         result_rows = results.count()
+        rollup_rows = CostRollup.objects.filter(billing_period_start=PERIOD).count()
     seconds, floor = min(s for s, _ in runs), min(floors)
-    print(f"line items: {line_items:,}, result rows: {result_rows:,}")
+    print(
+        f"line items: {line_items:,}, cost rollup rows read: {rollup_rows:,}, "
+        f"result rows: {result_rows:,}"
+    )
     print(
         f"allocation run end to end: {seconds:.2f} s (target < 10 s; best of "
         f"{', '.join(f'{s:.2f}' for s, _ in runs)})"

@@ -17,14 +17,22 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from django.db import connection, transaction
 from django.utils import timezone
 from psycopg import sql
 
 from allocation.engine.compiler import RuleCompiler
 from allocation.engine.split_results import write_results
-from allocation.models import AllocationResult, AllocationRun, CostCategory, RunStatus
+from allocation.models import (
+    AllocationResult,
+    AllocationRun,
+    CostCategory,
+    RunStatus,
+    RunStep,
+)
 from allocation.selectors import ruleset_for
+from billing.ingest.connections import side_connection
 from portal.audit.services import audit_record
 from portal.core.errors import ApplicationError
 
@@ -65,59 +73,66 @@ def _user(actor: Any) -> Any:
     return actor if getattr(actor, "is_authenticated", False) else None
 
 
-def allocation_run_execute(*, actor: Any, category: CostCategory, period: date) -> AllocationRun:
-    """Allocate the month of `period` for `category`, replacing its previous run.
+def allocation_run_now(*, actor: Any, category: CostCategory, period: date) -> AllocationRun:
+    """Allocate the month of `period` for `category` here and now (no worker)."""
+    run = AllocationRun.objects.create(
+        category=category, period=_month(period), created_by=_user(actor)
+    )
+    return allocation_run_execute(actor=actor, run=run)
+
+
+def allocation_run_execute(*, actor: Any, run: AllocationRun) -> AllocationRun:
+    """Carry out a queued run: allocate its month, replacing the previous run's results.
 
     A run that fails leaves the previous results in place and is recorded as failed,
-    with the error in its notes, before the error is raised again.
+    with the error in its notes, before the error is raised again. A run that already
+    succeeded (a redelivered task) is left as it is.
     """
-    started = timezone.now()
+    if run.status == RunStatus.SUCCEEDED:
+        return run
+    run.status, run.step, run.started_at = RunStatus.RUNNING, RunStep.WAITING, timezone.now()
+    run.finished_at, run.notes = None, []
+    run.save(update_fields=["status", "step", "started_at", "finished_at", "notes"])
     try:
-        return _execute(actor=actor, category=category, period=_month(period), started=started)
+        return _execute(actor=actor, run=run)
     except Exception as exc:
-        logger.exception("allocation of %s for %s failed", category, _month(period))
-        failed = AllocationRun.objects.create(
-            category=category,
-            period=_month(period),
-            status=RunStatus.FAILED,
-            started_at=started,
-            finished_at=timezone.now(),
-            notes=[exc.message if isinstance(exc, ApplicationError) else str(exc)],
-            created_by=_user(actor),
-        )
-        audit_record(actor=actor, action="allocationrun.fail", instance=failed)
+        logger.exception("allocation of %s for %s failed", run.category, run.period)
+        run.status, run.finished_at = RunStatus.FAILED, timezone.now()
+        run.notes = [exc.message if isinstance(exc, ApplicationError) else str(exc)]
+        run.save(update_fields=["status", "step", "finished_at", "notes"])
+        audit_record(actor=actor, action="allocationrun.fail", instance=run)
         raise
 
 
+def _step(run: AllocationRun, step: RunStep) -> None:
+    """Show the step under way, through a side connection: the run's own transaction
+    commits only at its end. Best effort: a row this connection cannot see or lock (a
+    run made in the caller's transaction) keeps its step."""
+    run.step = step
+    table = AllocationRun._meta.db_table
+    try:
+        with side_connection(connection.schema_name) as side:  # type: ignore[attr-defined]
+            side.execute("SET lock_timeout = '1s'")
+            side.execute(f"UPDATE {table} SET step = %s WHERE id = %s", [step, run.pk])
+    except psycopg.errors.LockNotAvailable:
+        logger.warning("allocation run %s: step %s not shown", run.pk, step.label)
+
+
 @transaction.atomic
-def _execute(*, actor: Any, category: CostCategory, period: date, started: Any) -> AllocationRun:
+def _execute(*, actor: Any, run: AllocationRun) -> AllocationRun:
+    category, period = run.category, run.period
     # One run of a category at a time: the next waits, then replaces this one's results.
     category = CostCategory.objects.select_for_update().get(pk=category.pk)
+    if AllocationRun.objects.filter(pk=run.pk, status=RunStatus.SUCCEEDED).exists():
+        return run  # carried out meanwhile by another delivery of the same task
+    _step(run, RunStep.MATCHING)
     ruleset = ruleset_for(category=category, period=period)
-    previous = list(
-        AllocationRun.objects.filter(category=category, period=period).values_list("pk", flat=True)
-    )
-    # The previous runs' results in one statement, not loaded by the ORM's cascade first.
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"DELETE FROM {AllocationResult._meta.db_table} WHERE run_id = ANY(%s)", [previous]
-        )
-    AllocationRun.objects.filter(pk__in=previous).delete()
     notes: list[str] = []
     if ruleset is None:
         notes.append(
             f"No version of {category.name} is in force for {period:%Y-%m}: every cost "
             f'went to "{category.fallback_value}".'
         )
-    run = AllocationRun.objects.create(
-        category=category,
-        period=period,
-        ruleset=ruleset,
-        status=RunStatus.SUCCEEDED,
-        started_at=started,
-        notes=notes,
-        created_by=_user(actor),
-    )
     compiler = RuleCompiler(period)
     query = sql.SQL(SQL).format(
         value_case=compiler.value_case(category, ruleset),
@@ -126,11 +141,15 @@ def _execute(*, actor: Any, category: CostCategory, period: date, started: Any) 
     params = {**compiler.params, "period": period, "provider": PROVIDER}
     with connection.cursor() as cursor, _settings(cursor, SETTINGS):
         cursor.execute(query, params)
+    _step(run, RunStep.SPLITTING)
     splits = list(ruleset.splits.all()) if ruleset is not None else []
-    run.notes += write_results(run, splits)
-    run.finished_at = timezone.now()
+    notes += write_results(run, splits)
+    _step(run, RunStep.REPLACING)
+    previous = _delete_previous(run)
+    run.ruleset, run.notes = ruleset, notes
+    run.status, run.finished_at = RunStatus.SUCCEEDED, timezone.now()
     run.full_clean()
-    run.save(update_fields=["notes", "finished_at"])
+    run.save(update_fields=["ruleset", "notes", "status", "step", "finished_at"])
     audit_record(
         actor=actor,
         action="allocationrun.execute",
@@ -144,3 +163,26 @@ def _execute(*, actor: Any, category: CostCategory, period: date, started: Any) 
         },
     )
     return run
+
+
+def _delete_previous(run: AllocationRun) -> list[int]:
+    """Delete the finished runs of the run's category and period; their ids.
+
+    Runs still queued are left: each replaces this one in turn when it runs.
+    """
+    previous = list(
+        AllocationRun.objects.filter(
+            category=run.category_id,
+            period=run.period,
+            status__in=[RunStatus.SUCCEEDED, RunStatus.FAILED],
+        )
+        .exclude(pk=run.pk)
+        .values_list("pk", flat=True)
+    )
+    # Their results in one statement, not loaded by the ORM's cascade first.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {AllocationResult._meta.db_table} WHERE run_id = ANY(%s)", [previous]
+        )
+    AllocationRun.objects.filter(pk__in=previous).delete()
+    return previous

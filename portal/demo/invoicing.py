@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from allocation.engine.run import allocation_run_execute
+from allocation.engine.run import allocation_run_now
 from allocation.models import AllocationRun, CostCategory
 from allocation.services import cost_category_create, ruleset_create
 from billing.models import EndCustomer, LoadedPeriod
@@ -28,7 +28,7 @@ def ensure_invoicing(*, actor: Any, made: Any) -> None:
     )[0]
     category = _ensure_category(actor, period, made)
     if not AllocationRun.objects.filter(category=category, period=period).exists():
-        allocation_run_execute(actor=actor, category=category, period=period)
+        allocation_run_now(actor=actor, category=category, period=period)
         made(f"allocation of {category.name} for {period:%Y-%m}")
     if not SellerProfile.objects.exists():
         seller_profile_update(actor=actor, **data.SELLER)

@@ -8,7 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from allocation.engine.run import allocation_run_execute
+from allocation.engine.run import allocation_run_now
 from allocation.models import AllocationRun, CostCategory
 from allocation.services import cost_category_create, ruleset_create
 from billing.ingest import pipeline
@@ -38,7 +38,7 @@ def category_with(
 
 
 def run(category: CostCategory, period: date = JAN) -> AllocationRun:
-    return allocation_run_execute(actor=None, category=category, period=period)
+    return allocation_run_now(actor=None, category=category, period=period)
 
 
 def totals(run: AllocationRun, column: str = "billed_cost") -> dict[str, Decimal]:

@@ -118,12 +118,20 @@ def test_an_admin_runs_an_allocation_from_the_page(
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(f"/allocation/categories/{team.pk}/run/", {"period": "2026-01-01"})
 
+    queued = AllocationRun.objects.get(category=team)
     assert response.status_code == 302
-    assert [call["args"] for call in sent] == [("alpha", team.pk, "2026-01-01")]
-    allocation_run.run(*sent[0]["args"])
-    assert AllocationRun.objects.filter(category=team, status="succeeded").count() == 1
+    assert response["Location"] == f"/allocation/runs/{queued.pk}/"
+    assert [call["args"] for call in sent] == [("alpha", queued.pk)]
     page = client.get(response["Location"]).content.decode()
-    assert "is queued" in page and "Latest results: 2026-01" in page
+    assert "is queued" in page and "Waiting for a worker" in page
+    assert 'http-equiv="refresh"' in page
+
+    allocation_run.run(*sent[0]["args"])
+
+    page = client.get(response["Location"]).content.decode()
+    assert "Succeeded" in page and 'http-equiv="refresh"' not in page
+    category_page = client.get(f"/allocation/categories/{team.pk}/").content.decode()
+    assert "Latest results: 2026-01" in category_page
 
 
 def test_finance_cannot_run_an_allocation(client_a: TenantClient, team: CostCategory) -> None:

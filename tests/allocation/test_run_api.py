@@ -66,13 +66,18 @@ def test_an_admin_queues_a_run_once_the_request_commits(
     assert response.status_code == 202, response.content
     body = response.json()
     assert (body["category"], body["period"], body["status"]) == (kind.pk, "2026-01", "queued")
-    assert body["runs"] == f"/api/v1/allocation-runs/?category={kind.pk}&period=2026-01"
+    assert (body["step_number"], body["steps_total"]) == (1, 4)
+    assert response["Location"] == f"/api/v1/allocation-runs/{body['id']}/"
     assert len(callbacks) == 1
-    assert sent == [{"args": ("alpha", kind.pk, "2026-01-01"), "task_id": body["task_id"]}]
+    assert sent == [{"args": ("alpha", body["id"])}]
+    assert admin.get(f"allocation-runs/{body['id']}/").json()["status"] == "queued"
 
-    # The worker's part: the task makes the run the answer points to.
+    # The worker's part: the task carries out the run the answer points to.
     allocation_run.run(*sent[0]["args"])
-    listed = admin.get(body["runs"].removeprefix("/api/v1/")).json()["results"]
+    done = admin.get(f"allocation-runs/{body['id']}/").json()
+    assert (done["status"], done["step"]) == ("succeeded", "Replacing the previous results")
+    assert [row["value"] for row in done["totals"]] == ["Storage", "Unallocated"]
+    listed = admin.get(f"allocation-runs/?category={kind.pk}&period=2026-01").json()["results"]
     assert [(r["category_name"], r["period"], r["status"]) for r in listed] == [
         ("Kind", "2026-01", "succeeded")
     ]

@@ -12,6 +12,7 @@ from django.core.management.base import CommandError
 
 from allocation.engine.order import categories_in_dependency_order
 from allocation.models import AllocationRun
+from allocation.services import allocation_run_request
 from allocation.tasks import allocation_run
 from tests.allocation.run_helpers import (
     JAN,
@@ -56,12 +57,36 @@ def test_categories_are_run_after_those_they_read(files: FakeFiles) -> None:
 
 def test_the_task_allocates_in_the_tenants_schema(files: FakeFiles) -> None:
     category = category_with("Solo", [regular("S3", cond("service", "contains", "S3"))])
+    queued = allocation_run_request(actor=None, category=category, period=JAN, enqueue=False)
 
-    run_id = allocation_run.run("alpha", category.pk, "2026-01-01")
+    run_id = allocation_run.run("alpha", queued.pk)
 
-    assert run_id is not None and allocation_run.name == "allocation.tasks.allocation_run"
-
+    assert run_id == queued.pk and allocation_run.name == "allocation.tasks.allocation_run"
     assert totals(AllocationRun.objects.get(pk=run_id)) == {"S3": Decimal("1.50"), "Unallocated": 2}
+
+
+def test_a_redelivered_task_leaves_a_finished_run_alone(files: FakeFiles) -> None:
+    category = category_with("Solo", [regular("S3", cond("service", "contains", "S3"))])
+    queued = allocation_run_request(actor=None, category=category, period=JAN, enqueue=False)
+    allocation_run.run("alpha", queued.pk)
+    finished = AllocationRun.objects.get(pk=queued.pk).finished_at
+
+    assert allocation_run.run("alpha", queued.pk) == queued.pk
+
+    assert AllocationRun.objects.get(pk=queued.pk).finished_at == finished
+    assert totals(AllocationRun.objects.get(pk=queued.pk)) == {
+        "S3": Decimal("1.50"),
+        "Unallocated": 2,
+    }
+
+
+def test_a_task_whose_run_was_replaced_meanwhile_does_nothing(files: FakeFiles) -> None:
+    category = category_with("Solo", [])
+    queued = allocation_run_request(actor=None, category=category, period=JAN, enqueue=False)
+    AllocationRun.objects.filter(pk=queued.pk).delete()
+
+    assert allocation_run.run("alpha", queued.pk) is None
+    assert not AllocationRun.objects.exists()
 
 
 def test_the_command_runs_every_category_and_prints_totals(files: FakeFiles) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from allocation.engine.run import allocation_run_execute
+from allocation.engine.run import allocation_run_now
 from allocation.models import AllocationResult, AllocationRun, CostCategory, RunStatus
 from allocation.services import cost_category_create
 from billing.models import Account, Organization, OrganizationalUnit
@@ -251,7 +251,7 @@ def test_a_failed_run_keeps_the_previous_results(
 
     monkeypatch.setattr("allocation.engine.run.write_results", broken)
     with pytest.raises(RuntimeError):
-        allocation_run_execute(actor=None, category=category, period=JAN)
+        allocation_run_now(actor=None, category=category, period=JAN)
 
     assert totals(AllocationRun.objects.get(pk=first.pk)) == {"Unallocated": 1}
     failed = AllocationRun.objects.get(status=RunStatus.FAILED)

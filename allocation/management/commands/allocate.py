@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django_tenants.utils import schema_context
 
 from allocation.engine.order import categories_in_dependency_order
-from allocation.engine.run import allocation_run_execute
+from allocation.engine.run import allocation_run_now
 from allocation.models import AllocationRun, CostCategory
 from portal.core.errors import ApplicationError
 
@@ -44,7 +44,7 @@ class Command(BaseCommand):
                 categories = categories_in_dependency_order(period)
             for category in categories:
                 try:
-                    run = allocation_run_execute(actor=None, category=category, period=period)
+                    run = allocation_run_now(actor=None, category=category, period=period)
                 except ApplicationError as exc:
                     raise CommandError(f"{category.name}: {exc.message}") from exc
                 self._summary(run)

@@ -1,0 +1,134 @@
+"""A running allocation shows its step to others, who keep the previous results until it ends.
+
+The run is carried out in a thread, on its own connection, against a tenant whose costs,
+category and earlier run are committed (a schema of its own, dropped after the module),
+as a worker would carry it out while people look at the run page.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from django.db import connection, connections
+from django_tenants.utils import schema_context
+
+from allocation.engine import run as engine
+from allocation.models import AllocationResult, AllocationRun, RunStatus, RunStep
+from allocation.services import allocation_run_request
+from billing.ingest.connections import side_connection
+from portal.audit.models import AuditEntry
+from portal.tenants.services import tenant_create
+from tests.allocation.run_helpers import (
+    JAN,
+    category_with,
+    cond,
+    ingest,
+    regular,
+    run,
+    use_fake_files,
+)
+from tests.billing.ingest_fakes import line
+from tests.conftest import PASSWORD
+
+SCHEMA = "allocation_progress_t"
+
+
+@pytest.fixture(scope="module")
+def first_run(
+    django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[AllocationRun]:
+    """A committed month of costs and a first, committed run of the "Kind" category."""
+    with django_db_blocker.unblock(), pytest.MonkeyPatch.context() as monkeypatch:
+        public_audit = AuditEntry.objects.order_by("-pk").values_list("pk", flat=True).first()
+        tenant = tenant_create(
+            actor=None,
+            schema=SCHEMA,
+            name="Allocation progress",
+            domain="progress.test.localhost",
+            admin_email="admin@progress.example",
+            admin_password=PASSWORD,
+        )
+        try:
+            with schema_context(SCHEMA):
+                files = use_fake_files(tmp_path_factory.mktemp("bills"), monkeypatch)
+                ingest(
+                    files,
+                    [
+                        line(service_name="Amazon S3", billed_cost="1.50"),
+                        line(service_name="Amazon EC2", billed_cost="2"),
+                    ],
+                )
+                yield run(
+                    category_with("Kind", [regular("S3", cond("service", "equals", "Amazon S3"))])
+                )
+        finally:
+            tenant.auto_drop_schema = True
+            tenant.delete(force_drop=True)
+            AuditEntry.objects.filter(pk__gt=public_audit or 0).delete()
+
+
+def _seen_from_outside(run_id: int, previous_id: int) -> tuple[str, int, int]:
+    """The run's status and step, and the previous run's result rows, as others see them."""
+    with side_connection(SCHEMA) as side:
+        run_row = side.execute(
+            "SELECT status, step FROM allocation_allocationrun WHERE id = %s", [run_id]
+        ).fetchone()
+        count_row = side.execute(
+            "SELECT count(*) FROM allocation_allocationresult WHERE run_id = %s", [previous_id]
+        ).fetchone()
+    assert run_row is not None and count_row is not None
+    (status, step), (rows,) = run_row, count_row
+    return status, step, rows
+
+
+def _in_a_thread(work: Callable[[], Any]) -> Any:
+    """What `work` returns, done on a connection of its own (committing as a worker does)."""
+    answers: list[Any] = []
+
+    def target() -> None:
+        try:
+            connection.set_schema(SCHEMA)  # type: ignore[attr-defined]
+            answers.append(work())
+        except BaseException as exc:  # handed to the test
+            answers.append(exc)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join(timeout=120)
+    if isinstance(answers[0], BaseException):
+        raise answers[0]
+    return answers[0]
+
+
+def test_others_see_the_step_under_way_and_the_old_results_until_the_run_ends(
+    first_run: AllocationRun, db: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    queued = _in_a_thread(
+        lambda: allocation_run_request(
+            actor=None, category=first_run.category, period=JAN, enqueue=False
+        )
+    )
+    assert _seen_from_outside(queued.pk, first_run.pk)[:2] == (RunStatus.QUEUED, RunStep.WAITING)
+    seen: list[tuple[str, int, int]] = []
+    write_results = engine.write_results
+
+    def watched(*args: Any) -> list[str]:
+        seen.append(_seen_from_outside(queued.pk, first_run.pk))
+        return write_results(*args)
+
+    monkeypatch.setattr(engine, "write_results", watched)
+
+    _in_a_thread(lambda: engine.allocation_run_execute(actor=None, run=queued))
+
+    previous_rows = 2  # S3 and the Unallocated rest, one day and service each
+    assert seen == [(RunStatus.RUNNING, RunStep.SPLITTING, previous_rows)]
+    status, step, left = _seen_from_outside(queued.pk, first_run.pk)
+    assert (status, step, left) == (RunStatus.SUCCEEDED, RunStep.REPLACING, 0)
+    with schema_context(SCHEMA):
+        assert not AllocationRun.objects.filter(pk=first_run.pk).exists()
+        assert AllocationResult.objects.filter(run_id=queued.pk).count() == previous_rows
