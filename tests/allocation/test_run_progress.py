@@ -19,8 +19,6 @@ from allocation.engine import run as engine
 from allocation.models import AllocationResult, AllocationRun, RunStatus, RunStep
 from allocation.services import allocation_run_request
 from billing.ingest.connections import side_connection
-from portal.audit.models import AuditEntry
-from portal.tenants.services import tenant_create
 from tests.allocation.run_helpers import (
     JAN,
     category_with,
@@ -31,7 +29,7 @@ from tests.allocation.run_helpers import (
     use_fake_files,
 )
 from tests.billing.ingest_fakes import line
-from tests.conftest import PASSWORD
+from tests.committed import committed_tenant
 
 SCHEMA = "allocation_progress_t"
 
@@ -41,33 +39,20 @@ def first_run(
     django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[AllocationRun]:
     """A committed month of costs and a first, committed run of the "Kind" category."""
-    with django_db_blocker.unblock(), pytest.MonkeyPatch.context() as monkeypatch:
-        public_audit = AuditEntry.objects.order_by("-pk").values_list("pk", flat=True).first()
-        tenant = tenant_create(
-            actor=None,
-            schema=SCHEMA,
-            name="Allocation progress",
-            domain="progress.test.localhost",
-            admin_email="admin@progress.example",
-            admin_password=PASSWORD,
+    with (
+        committed_tenant(django_db_blocker, SCHEMA),
+        pytest.MonkeyPatch.context() as monkeypatch,
+    ):
+        files = use_fake_files(tmp_path_factory.mktemp("bills"), monkeypatch)
+        ingest(
+            files,
+            [
+                line(service_name="Amazon S3", billed_cost="1.50"),
+                line(service_name="Amazon EC2", billed_cost="2"),
+            ],
         )
-        try:
-            with schema_context(SCHEMA):
-                files = use_fake_files(tmp_path_factory.mktemp("bills"), monkeypatch)
-                ingest(
-                    files,
-                    [
-                        line(service_name="Amazon S3", billed_cost="1.50"),
-                        line(service_name="Amazon EC2", billed_cost="2"),
-                    ],
-                )
-                yield run(
-                    category_with("Kind", [regular("S3", cond("service", "equals", "Amazon S3"))])
-                )
-        finally:
-            tenant.auto_drop_schema = True
-            tenant.delete(force_drop=True)
-            AuditEntry.objects.filter(pk__gt=public_audit or 0).delete()
+        storage = regular("S3", cond("service", "equals", "Amazon S3"))
+        yield run(category_with("Kind", [storage]))
 
 
 def _seen_from_outside(run_id: int, previous_id: int) -> tuple[str, int, int]:

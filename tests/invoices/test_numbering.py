@@ -18,10 +18,8 @@ from django_tenants.utils import schema_context
 from allocation.services import cost_category_create
 from invoices.models import Invoice, InvoiceLine, InvoiceStatus, NumberSequence
 from invoices.services.issuing import invoice_issue
-from portal.audit.models import AuditEntry
 from portal.core.errors import ApplicationError
-from portal.tenants.services import tenant_create
-from tests.conftest import PASSWORD
+from tests.committed import committed_tenant
 from tests.invoices.world import JAN, plan, seller
 
 SCHEMA = "numbering_t"
@@ -31,23 +29,8 @@ DRAFTS = 12
 @pytest.fixture(scope="module")
 def drafts(django_db_setup: Any, django_db_blocker: Any) -> Iterator[list[int]]:
     """Committed drafts of one line each in a tenant of their own."""
-    with django_db_blocker.unblock():
-        public_audit = AuditEntry.objects.order_by("-pk").values_list("pk", flat=True).first()
-        tenant = tenant_create(
-            actor=None,
-            schema=SCHEMA,
-            name="Numbering",
-            domain="numbering.test.localhost",
-            admin_email="admin@numbering.example",
-            admin_password=PASSWORD,
-        )
-        try:
-            with schema_context(SCHEMA):
-                yield _committed_drafts()
-        finally:
-            tenant.auto_drop_schema = True
-            tenant.delete(force_drop=True)
-            AuditEntry.objects.filter(pk__gt=public_audit or 0).delete()
+    with committed_tenant(django_db_blocker, SCHEMA):
+        yield _committed_drafts()
 
 
 def _committed_drafts() -> list[int]:
