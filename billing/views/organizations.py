@@ -48,6 +48,7 @@ class OrganizationListView(WritersContextMixin, ScopedViewMixin, ListView[Organi
                 account_count=Count("accounts", distinct=True),
                 unit_count=Count("units", distinct=True),
             )
+            .order_by("name")  # a GROUP BY query drops the model's default ordering
         )
 
 

@@ -33,6 +33,7 @@ class BillingViewListView(WritersContextMixin, ScopedViewMixin, ListView[Billing
                 payer_count=Count("payers", distinct=True),
                 shared_count=Count("shared_with", distinct=True),
             )
+            .order_by("name")  # a GROUP BY query drops the model's default ordering
         )
 
 
@@ -98,6 +99,7 @@ class TeamListView(WritersContextMixin, ScopedViewMixin, ListView[Team]):
             .get_queryset()
             .prefetch_related("leads")
             .annotate(member_count=Count("members", distinct=True))
+            .order_by("name")  # a GROUP BY query drops the model's default ordering
         )
 
 
@@ -148,6 +150,7 @@ class EndCustomerListView(WritersContextMixin, ScopedViewMixin, ListView[EndCust
                 payer_count=Count("payers", distinct=True),
                 account_count=Count("accounts", distinct=True),
             )
+            .order_by("legal_name")  # a GROUP BY query drops the model's default ordering
         )
 
 
