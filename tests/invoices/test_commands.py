@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from io import StringIO
 from typing import Any
 
@@ -11,7 +12,9 @@ from django.core.management.base import CommandError
 
 from allocation.models import CostCategory
 from allocation.services import ruleset_create
+from invoices.management.commands.reconcile import Command
 from invoices.models import Invoice, InvoiceRun, InvoiceRunStatus, InvoiceStatus
+from invoices.reconcile import Amounts
 from portal.audit.models import AuditEntry
 from tests.allocation.run_helpers import JAN, category_with, cond, regular, run
 from tests.billing.ingest_fakes import FakeFiles
@@ -115,3 +118,10 @@ def test_reconcile_names_a_period_without_data(month: CostCategory) -> None:
 def test_reconcile_without_billing_units_says_so(tenant_a: Any) -> None:
     with pytest.raises(CommandError, match="No billing units exist"):
         command("reconcile", "--tenant", "alpha", "--period", "2026-01")
+
+
+def test_reconcile_prints_tiny_and_zero_figures_in_fixed_point() -> None:
+    out = StringIO()
+    Command(stdout=out)._row("Difference", Amounts(Decimal("0E-10"), Decimal("1E-7"), Decimal(0)))
+
+    assert out.getvalue().split() == ["Difference", "0.0000000000", "0.0000001", "0"]

@@ -66,7 +66,8 @@ class Command(BaseCommand):
             )
 
     def _row(self, label: str, amounts: Amounts) -> None:
-        figures = "".join(f"{value!s:>{WIDTH}}" for _, value in amounts.items())
+        # Fixed-point, every digit: a zero with many decimals would print as "0E-10".
+        figures = "".join(f"{value:>{WIDTH}f}" for _, value in amounts.items())
         self.stdout.write(f"  {label[:34]:<34}{figures}")
 
     def _print(self, result: Reconciliation) -> None:
