@@ -11,10 +11,13 @@ from portal.core.fields import ExactNumericField
 
 
 class ExactDecimalField(serializers.Field):
-    """An exact amount as text, every digit kept (JSON numbers would pass through float)."""
+    """An exact amount as text, every digit kept (JSON numbers would pass through float).
+
+    Always in fixed point: a sum of amounts can be a zero like 0E-10, which str() prints.
+    """
 
     def to_representation(self, value: Decimal) -> str:
-        return str(value)
+        return format(value, "f")
 
     def to_internal_value(self, data: Any) -> Decimal:
         try:
