@@ -34,7 +34,7 @@ from allocation.models import (
 from allocation.preview import allocation_preview
 from allocation.selectors import ruleset_data
 from allocation.services import allocation_run_request, cost_category_create, ruleset_create
-from billing.models import LoadedPeriod
+from billing.models import LoadedPeriod, TagKey
 from portal.core.errors import ApplicationError
 from portal.core.forms import FormServiceView
 from portal.core.permissions import ADMIN_ONLY, may_write
@@ -254,6 +254,20 @@ class VersionCreateView(FormServiceView):
         month = timezone.now().date().replace(day=1)
         current = category.version_for(month)
         return version_initial(ruleset_data(current) if current else None, month)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        # Suggestions for the rule builder's tag key and category inputs.
+        context["rule_builder_names"] = {
+            "tag_keys": list(TagKey.objects.visible_to(user).values_list("name", flat=True)),
+            "categories": list(
+                CostCategory.objects.visible_to(user)
+                .exclude(pk=self.get_object().pk)
+                .values_list("name", flat=True)
+            ),
+        }
+        return context
 
     def form_valid(self, form: forms.Form) -> HttpResponse:
         if "preview" not in self.request.POST:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -14,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 
 from allocation.models import AllocationRun, CostCategory
 from allocation.tasks import allocation_run
-from billing.models import CostLineItem
+from billing.models import CostLineItem, TagKey
 from portal.users.models import Role
 from tests.allocation.run_helpers import (
     JAN,
@@ -231,3 +233,124 @@ def test_preview_on_the_rules_page_shows_changes_and_saves_nothing(
     assert "Preview for 2026-01" in page
     assert "6.01" in page  # all three line items would go to Web
     assert team.versions.count() == versions
+
+
+def _textarea(page: str, name: str) -> Any:
+    found = re.search(rf'<textarea name="{name}"[^>]*>(.*?)</textarea>', page, re.S)
+    assert found, name
+    return json.loads(html.unescape(found.group(1)))
+
+
+def _json_script(page: str, element_id: str) -> Any:
+    found = re.search(rf'<script id="{element_id}" type="application/json">(.*?)</script>', page)
+    assert found, element_id
+    return json.loads(found.group(1))
+
+
+def test_the_rules_page_loads_the_builder_over_the_version_in_force(
+    client_a: TenantClient, team: CostCategory
+) -> None:
+    TagKey.objects.create(name="team")
+    category_with("Environment", [regular("prod", cond("account", "present"))])
+    client = client_as(client_a, Role.ADMIN)
+    path = f"/allocation/categories/{team.pk}/versions/new/"
+
+    def page() -> tuple[str, int]:
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(path)
+        assert response.status_code == 200
+        return response.content.decode(), len(captured)
+
+    text, queries = page()
+    assert '<script type="module" src="/static/allocation/rule_builder.js"></script>' in text
+    assert "data-rule-builder" in text
+    assert _textarea(text, "rules") == [
+        {
+            "kind": "regular",
+            "value": "Web",
+            "expression": {
+                "field": "service",
+                "op": "equals",
+                "values": ["Amazon S3"],
+                "case_sensitive": True,
+            },
+        },
+        {
+            "kind": "regular",
+            "value": "Shared",
+            "expression": {
+                "field": "service",
+                "op": "contains",
+                "values": ["support"],
+                "case_sensitive": False,
+            },
+        },
+    ]
+    assert _textarea(text, "splits") == SPLITS
+    names = _json_script(text, "rule-builder-names")
+    assert names == {"tag_keys": ["team"], "categories": ["Environment"]}
+
+    TagKey.objects.create(name="owner")
+    category_with("Region", [regular("eu", cond("region", "starts_with", "eu-"))])
+    text, more_queries = page()
+    assert _json_script(text, "rule-builder-names")["tag_keys"] == ["owner", "team"]
+    assert more_queries == queries
+
+
+def test_rules_as_the_builder_writes_them_are_saved(admin_client_a: TenantClient) -> None:
+    category_with("Environment", [regular("prod", cond("account", "present"))])
+    category = category_with("Team", [regular("Web", cond("service", "present"))])
+    rules = [
+        {
+            "kind": "regular",
+            "value": "Platform",
+            "expression": {
+                "any": [
+                    {
+                        "all": [
+                            {
+                                "field": "tag",
+                                "key": "team",
+                                "op": "one_of",
+                                "values": ["platform", "infra"],
+                                "case_sensitive": False,
+                            },
+                            {"not": {"field": "region", "op": "absent"}},
+                        ]
+                    },
+                    {
+                        "field": "category",
+                        "category": "Environment",
+                        "op": "equals",
+                        "values": ["prod"],
+                    },
+                ]
+            },
+        },
+        {"kind": "inherited", "inherit_from": "account_name"},
+    ]
+    splits = [
+        {
+            "source": "Platform",
+            "method": "fixed",
+            "targets": [{"value": "Web", "percent": "62.5"}, {"value": "Data", "percent": "37.5"}],
+        }
+    ]
+
+    saved = admin_client_a.post(
+        f"/allocation/categories/{category.pk}/versions/new/",
+        {
+            "effective_month": "2026-02",
+            "rules": json.dumps(rules, indent=2),
+            "splits": json.dumps(splits, indent=2),
+        },
+    )
+
+    assert saved.status_code == 302, saved.content
+    version = category.version_for(date(2026, 2, 1))
+    assert version is not None and version.number == 2
+    stored = version.rules.get(position=1).expression
+    assert stored is not None and stored["any"][0]["all"][1] == {
+        "not": {"field": "region", "op": "absent", "case_sensitive": True}
+    }
+    assert version.splits.get().targets[0] == {"value": "Web", "percent": "62.5"}
