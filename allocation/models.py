@@ -159,6 +159,9 @@ class RunStatus(models.TextChoices):
     RUNNING = "running", "Running"
     SUCCEEDED = "succeeded", "Succeeded"
     FAILED = "failed", "Failed"
+    # Superseded by a later run of its category and period: its results are gone, the
+    # record stays, so invoices drafted from it still say which run and version they used.
+    REPLACED = "replaced", "Replaced"
 
 
 class RunStep(models.IntegerChoices):
@@ -173,8 +176,9 @@ class RunStep(models.IntegerChoices):
 class AllocationRun(models.Model):
     """One allocation of a billing period's costs to a category's values.
 
-    A new run of the same category and period replaces the previous one, with its results.
-    A run is recorded as it is asked for (queued); while it runs, `step` says what it does.
+    A new run of the same category and period replaces the previous one: the old run's
+    results are removed and it is kept as replaced. A run is recorded as it is asked for
+    (queued); while it runs, `step` says what it does.
     """
 
     category = models.ForeignKey(CostCategory, on_delete=models.CASCADE, related_name="runs")
@@ -200,7 +204,7 @@ class AllocationRun(models.Model):
 
     @property
     def is_finished(self) -> bool:
-        return self.status in (RunStatus.SUCCEEDED, RunStatus.FAILED)
+        return self.status in (RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.REPLACED)
 
     @property
     def steps_total(self) -> int:

@@ -12,7 +12,7 @@ from typing import Any
 from rest_framework import serializers
 
 from allocation.explain import run_totals
-from allocation.models import AllocationRun, CostCategory, RuleSet
+from allocation.models import AllocationRun, CostCategory, RuleSet, RunStatus
 from allocation.selectors import ruleset_data
 from portal.core.serializers import ExactDecimalField, ExactModelSerializer
 
@@ -118,6 +118,8 @@ class AllocationRunDetailSerializer(AllocationRunSerializer):
         fields = [*AllocationRunSerializer.Meta.fields, "unallocated_value", "totals"]
 
     def get_totals(self, run: AllocationRun) -> Any:
+        if run.status != RunStatus.SUCCEEDED:
+            return []  # none yet, none of a failed run, or removed when it was replaced
         return ValueTotalSerializer(run_totals(run), many=True).data
 
 

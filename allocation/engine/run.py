@@ -4,8 +4,9 @@ The version in force is compiled into one `CASE` (and a parallel `CASE` giving t
 matched rule's id); one statement groups the period's cost rollup (its line items summed
 per day and combination of the columns rules read) by value, day, account, service, usage
 type, pricing unit and rule into the run's rows, and one more writes them into its results
-with the split rules applied. The new run replaces the period's previous run of the
-category in the same transaction, so readers see the old results or the new, never a mix.
+with the split rules applied. The new run replaces the results of the period's previous
+run of the category in the same transaction, so readers see the old results or the new,
+never a mix; the previous run is kept, marked replaced.
 """
 
 from __future__ import annotations
@@ -145,7 +146,7 @@ def _execute(*, actor: Any, run: AllocationRun) -> AllocationRun:
     splits = list(ruleset.splits.all()) if ruleset is not None else []
     notes += write_results(run, splits)
     _step(run, RunStep.REPLACING)
-    previous = _delete_previous(run)
+    previous = _replace_previous(run)
     run.ruleset, run.notes = ruleset, notes
     run.status, run.finished_at = RunStatus.SUCCEEDED, timezone.now()
     run.full_clean()
@@ -165,24 +166,24 @@ def _execute(*, actor: Any, run: AllocationRun) -> AllocationRun:
     return run
 
 
-def _delete_previous(run: AllocationRun) -> list[int]:
-    """Delete the finished runs of the run's category and period; their ids.
+def _replace_previous(run: AllocationRun) -> list[int]:
+    """Mark the run's category and period's earlier results replaced, and delete them.
 
-    Runs still queued are left: each replaces this one in turn when it runs.
+    Their runs stay, as replaced, for what still refers to them (an invoice drafted from
+    one); failed runs stay as they are, and runs still queued each replace this one in
+    turn when they run. The replaced runs' ids.
     """
     previous = list(
         AllocationRun.objects.filter(
-            category=run.category_id,
-            period=run.period,
-            status__in=[RunStatus.SUCCEEDED, RunStatus.FAILED],
+            category=run.category_id, period=run.period, status=RunStatus.SUCCEEDED
         )
         .exclude(pk=run.pk)
         .values_list("pk", flat=True)
     )
-    # Their results in one statement, not loaded by the ORM's cascade first.
+    # Their results in one statement, not loaded by the ORM first.
     with connection.cursor() as cursor:
         cursor.execute(
             f"DELETE FROM {AllocationResult._meta.db_table} WHERE run_id = ANY(%s)", [previous]
         )
-    AllocationRun.objects.filter(pk__in=previous).delete()
+    AllocationRun.objects.filter(pk__in=previous).update(status=RunStatus.REPLACED)
     return previous

@@ -64,7 +64,8 @@ class InvoiceDetailView(ReadersMixin, DetailView[Invoice]):
     template_name = "invoices/invoice_detail.html"
 
     def get_queryset(self) -> QuerySet[Invoice]:
-        return selectors.invoice_with_lines(selectors.invoices_for(self.request.user))
+        rows = selectors.invoice_with_lines(selectors.invoices_for(self.request.user))
+        return rows.select_related("allocation_run__ruleset")
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)

@@ -193,3 +193,19 @@ def test_the_run_list_takes_a_constant_number_of_queries(admin: Api, files: Fake
 
     assert count() == one
     assert AllocationRun.objects.count() == 4
+
+
+def test_a_replaced_run_stays_listed_with_its_version_but_without_results(
+    admin: Api, kind: CostCategory
+) -> None:
+    first = run(kind)
+    second = run(kind)
+
+    replaced = admin.get(f"allocation-runs/{first.pk}/").json()
+    listed = admin.get(f"allocation-runs/?category={kind.pk}").json()["results"]
+
+    assert (replaced["status"], replaced["version"], replaced["totals"]) == ("replaced", 1, [])
+    assert {(r["id"], r["status"]) for r in listed} == {
+        (first.pk, "replaced"),
+        (second.pk, "succeeded"),
+    }

@@ -115,5 +115,5 @@ def test_others_see_the_step_under_way_and_the_old_results_until_the_run_ends(
     status, step, left = _seen_from_outside(queued.pk, first_run.pk)
     assert (status, step, left) == (RunStatus.SUCCEEDED, RunStep.REPLACING, 0)
     with schema_context(SCHEMA):
-        assert not AllocationRun.objects.filter(pk=first_run.pk).exists()
+        assert AllocationRun.objects.get(pk=first_run.pk).status == RunStatus.REPLACED
         assert AllocationResult.objects.filter(run_id=queued.pk).count() == previous_rows

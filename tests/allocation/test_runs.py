@@ -224,7 +224,9 @@ def test_a_category_without_a_version_gives_everything_its_default(files: FakeFi
     assert allocation.ruleset is None and "No version" in allocation.notes[0]
 
 
-def test_running_again_replaces_the_previous_run(files: FakeFiles) -> None:
+def test_running_again_replaces_the_previous_runs_results_and_keeps_its_record(
+    files: FakeFiles,
+) -> None:
     services(files, "Amazon S3")
     category = category_with("Kind", [regular("Storage", cond("service", "equals", "Amazon S3"))])
     first = run(category)
@@ -232,7 +234,9 @@ def test_running_again_replaces_the_previous_run(files: FakeFiles) -> None:
 
     second = run(category)
 
-    assert list(AllocationRun.objects.filter(category=category)) == [second]
+    runs = AllocationRun.objects.filter(category=category).order_by("pk")
+    assert [(r.pk, r.status) for r in runs] == [(first.pk, "replaced"), (second.pk, "succeeded")]
+    assert runs[0].ruleset == first.ruleset
     assert not AllocationResult.objects.filter(run_id=first.pk).exists()
     assert totals(second) == {"Storage": 5}
     entry = AuditEntry.objects.filter(action="allocationrun.execute").latest("pk")

@@ -82,6 +82,7 @@ def test_an_end_customer_sees_its_issued_invoices_without_margins(
     for shown in (page, detail):
         assert "Margin" not in shown and "Wholesale" not in shown and "on all services" not in shown
     assert "Globex Incorporated" in detail and "Amazon EC2" in detail
+    assert "/allocation/runs/" not in detail
     assert ">Issue<" not in detail and "Credit note" not in detail
     assert client_a.get(f"/invoices/{month['initech'].pk}/").status_code == 404
     for path in ("runs/", "units/", "plans/", "seller/", "reconciliation/"):
@@ -366,3 +367,20 @@ def test_the_detail_links_the_downloads(client_a: TenantClient, month: dict[str,
     draft = text(client_a.get(f"/invoices/{month['initech'].pk}/"))
     assert "Preview PDF (draft)" in draft
     assert reverse("invoice-pdf", args=[month["initech"].pk]) in draft
+
+
+def test_an_invoice_names_its_allocation_run_even_once_the_run_is_replaced(
+    client_a: TenantClient, files: FakeFiles, month: dict[str, Invoice]
+) -> None:
+    first = month["globex"].allocation_run
+    assert first is not None
+    logged_in(client_a, Role.FINANCE)
+    before = text(client_a.get(f"/invoices/{month['globex'].pk}/"))
+
+    allocate(files)  # the month allocated again: the first run's results are replaced
+
+    after = text(client_a.get(f"/invoices/{month['globex'].pk}/"))
+    link = f'<a href="/allocation/runs/{first.pk}/">run {first.pk}</a>, rules version 1'
+    assert link in before and "since replaced" not in before
+    assert link in after and "(since replaced by a later run)" in after
+    assert "replaced this one" in text(client_a.get(f"/allocation/runs/{first.pk}/"))
