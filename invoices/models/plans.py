@@ -100,7 +100,8 @@ class PriceRule(models.Model):
             RuleScope.SERVICE: self.service_name,
             RuleScope.USAGE_TYPE: self.usage_type,
         }[RuleScope(self.scope)]
-        return f"{self.percent:+}% on {target}"
+        sign = "+" if self.percent >= 0 else ""
+        return f"{sign}{self.percent.normalize():f}% on {target}"
 
 
 class ChargeKind(models.TextChoices):

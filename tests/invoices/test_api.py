@@ -273,7 +273,7 @@ def test_the_detail_shows_each_lines_wholesale_and_rule(
     assert body["number"] == month["globex"].number
     assert body["seller_name"] == "Cloudreseller GmbH"
     line = body["lines"][0]
-    assert line["price_rule"] == "+10.0000% on all services"
+    assert line["price_rule"] == "+10% on all services"
     assert D(line["amount"]) - D(line["wholesale_amount"]) == D(line["margin"])
     assert body["taxes"] == [{"rate": "19", "base": body["subtotal"], "tax": body["tax_total"]}]
     assert body["credited"] == "0.00"

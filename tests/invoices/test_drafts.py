@@ -37,7 +37,7 @@ def test_lines_keep_wholesale_and_resale_with_the_most_specific_rule(files: Fake
     assert m5.amount == D("132.01")  # 132.0055 rounded half-up
     s3 = lines[("Amazon S3", "TimedStorage-ByteHrs")]
     assert s3.amount == D("31.67")  # 33.333 * 0.95 = 31.66635
-    assert s3.price_rule == "-5.0000% on Amazon S3"
+    assert s3.price_rule == "-5% on Amazon S3"
     transfer = lines[("Amazon EC2", "DataTransfer-Out-Bytes")]
     assert transfer.amount == D("11.01")  # 11.0055
     assert invoice.subtotal == D("132.01") + D("31.67") + D("11.01")

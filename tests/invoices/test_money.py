@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 
+from invoices.models import PriceRule
 from invoices.money import minor_unit, round_money, taxes
 
 D = Decimal
@@ -47,3 +48,18 @@ def test_rates_print_as_written() -> None:
     (tax,) = taxes([(D("100.00"), D("20.0000"))], "USD")
 
     assert tax.as_json() == {"rate": "20", "base": "100.00", "tax": "20.00"}
+
+
+@pytest.mark.parametrize(
+    ("percent", "text"),
+    [
+        ("10.0000", "+10% on all services"),
+        ("2.5000", "+2.5% on all services"),
+        ("-0.2500", "-0.25% on all services"),
+        ("0", "+0% on all services"),
+    ],
+)
+def test_a_price_rule_reads_as_its_percentage_without_trailing_zeros(
+    percent: str, text: str
+) -> None:
+    assert str(PriceRule(scope="global", percent=Decimal(percent))) == text
