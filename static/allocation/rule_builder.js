@@ -349,8 +349,16 @@ function editing(model, editor, render, sync) {
   const ctx = {
     sync,
     redraw() {
+      // Keyboard users keep their place: focus goes to the control at the same position,
+      // which after "Add condition" (say) is the first control of the new row.
+      const controls = () => [...editor.querySelectorAll("input, select, textarea, button")];
+      const position = controls().indexOf(document.activeElement);
       editor.replaceChildren(render(model, ctx));
       sync();
+      if (position >= 0) {
+        const after = controls();
+        after[Math.min(position, after.length - 1)]?.focus();
+      }
     },
     typed: (part, name) => (value) => {
       part[name] = value;
