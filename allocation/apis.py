@@ -33,6 +33,7 @@ from allocation.serializers import (
     RunRequestSerializer,
     ValueExplanationSerializer,
 )
+from allocation.value_line_items import largest_line_items
 from portal.core.apis import ScopedAPIMixin, ServiceViewSet
 from portal.core.permissions import ADMIN_ONLY
 
@@ -131,4 +132,6 @@ class AllocationRunApi(
             return Response(LineItemExplanationSerializer(answer).data)
         if "value" not in params:
             raise ValidationError({"value": ["Name a value, or a line item by its id."]})
-        return Response(ValueExplanationSerializer(explain_value(run, params["value"])).data)
+        answer = explain_value(run, params["value"])
+        answer["largest_line_items"] = largest_line_items(run, params["value"])
+        return Response(ValueExplanationSerializer(answer).data)

@@ -142,6 +142,15 @@ class MovedInSerializer(AmountsSerializer):
         return fields
 
 
+class ValueLineItemSerializer(AmountsSerializer):
+    id = serializers.IntegerField()
+    day = serializers.DateField()
+    sub_account_id = serializers.CharField()
+    service_name = serializers.CharField()
+    usage_type = serializers.CharField()
+    resource_id = serializers.CharField()
+
+
 class ValueExplanationSerializer(serializers.Serializer[Any]):
     run = serializers.IntegerField()
     value = serializers.CharField()
@@ -149,6 +158,7 @@ class ValueExplanationSerializer(serializers.Serializer[Any]):
     rules = RulePartSerializer(many=True)
     moved_out = MovedOutSerializer(many=True)
     moved_in = MovedInSerializer(many=True)
+    largest_line_items = ValueLineItemSerializer(many=True, required=False)
 
 
 class LineItemPartSerializer(AmountsSerializer):

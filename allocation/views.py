@@ -34,6 +34,7 @@ from allocation.models import (
 from allocation.preview import allocation_preview
 from allocation.selectors import ruleset_data
 from allocation.services import allocation_run_request, cost_category_create, ruleset_create
+from allocation.value_line_items import largest_line_items
 from billing.models import LoadedPeriod, TagKey
 from portal.core.errors import ApplicationError
 from portal.core.forms import FormServiceView
@@ -216,6 +217,7 @@ class ExplainView(RunDetailView):
         run, params = self.object, self.request.GET
         value = params.get("value") or run.category.fallback_value
         context["explanation"] = explain_value(run, value)
+        context["largest"] = largest_line_items(run, value)
         item = params.get("line_item", "").strip()
         if item:
             try:

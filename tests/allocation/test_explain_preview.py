@@ -10,6 +10,7 @@ import pytest
 from allocation.explain import explain_line_item, explain_value, parts_sum, run_totals
 from allocation.models import AllocationResult, AllocationRun, CostCategory, RuleSet
 from allocation.preview import allocation_preview
+from allocation.value_line_items import largest_line_items
 from billing.models import CostLineItem
 from portal.audit.models import AuditEntry
 from portal.core.errors import ApplicationError
@@ -157,6 +158,7 @@ def test_explain_over_the_api(client_a: TenantClient, team: CostCategory) -> Non
     assert body["total"] == total
     assert body["moved_in"][0]["from"] == "shared"
     assert body["moved_in"][0]["split"]["source"] == "shared"
+    assert [i["billed_cost"] for i in body["largest_line_items"]] == ["1.00", "0.07"]
 
     item = finance.get(f"allocation-runs/{allocation.pk}/explain/?line_item={line_item('10.00')}")
     assert item.status_code == 200, item.content
@@ -165,6 +167,46 @@ def test_explain_over_the_api(client_a: TenantClient, team: CostCategory) -> Non
     assert finance.get(f"allocation-runs/{allocation.pk}/explain/").status_code == 400
     missing = finance.get(f"allocation-runs/{allocation.pk}/explain/?line_item=987654321")
     assert (missing.status_code, missing.json()["code"]) == (400, "unknown_line_item")
+
+
+def test_a_values_largest_line_items_are_those_its_rules_gave_it(team: CostCategory) -> None:
+    allocation = run(team)
+
+    web = largest_line_items(allocation, "web")
+    shared = largest_line_items(allocation, "shared")
+    unallocated = largest_line_items(allocation, "Unallocated", limit=1)
+
+    # web: the S3 line (rule 1) and the one tagged web (rule 2), largest first; not the
+    # cost the "shared" split moved in.
+    assert [item["billed_cost"] for item in web] == [D("1.00"), D("0.07")]
+    assert [item["id"] for item in web] == [line_item("1.00"), line_item("0.07")]
+    s3 = CostLineItem.objects.get(id=web[1]["id"])
+    assert (web[1]["service_name"], web[1]["day"]) == ("Amazon S3", s3.charge_period_start.date())
+    assert [item["billed_cost"] for item in shared] == [D("10.00")]
+    assert [item["service_name"] for item in unallocated] == ["AWS Lambda"]
+    for item in web + shared + unallocated:
+        assert explain_line_item(allocation, item["id"])["value"] in (
+            "web",
+            "shared",
+            "Unallocated",
+        )
+    assert largest_line_items(allocation, "nobody") == []
+
+
+def test_the_explain_page_links_the_largest_line_items_to_their_explanation(
+    client_a: TenantClient, team: CostCategory
+) -> None:
+    allocation = run(team)
+    client_a.force_login(make_user(Role.FINANCE))
+    path = f"/allocation/runs/{allocation.pk}/explain/"
+
+    page = client_a.get(path, {"value": "web"}).content.decode()
+    item = line_item("1.00")
+    link = f'?value=web&amp;line_item={item}#line-item">{item}</a>'
+    assert link in page and "Largest line items its rules gave it" in page
+    assert str(line_item("10.00")) + "</a>" not in page  # shared's, moved in by a split only
+    explained = client_a.get(path, {"value": "web", "line_item": item}).content.decode()
+    assert "<dt>Rule</dt><dd>Rule 2: value from tag:team</dd>" in explained
 
 
 # Preview --------------------------------------------------------------------------------
