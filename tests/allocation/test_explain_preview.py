@@ -205,7 +205,7 @@ def test_the_explain_page_links_the_largest_line_items_to_their_explanation(
     link = f'?value=web&amp;line_item={item}#line-item">{item}</a>'
     assert link in page and "Largest line items its rules gave it" in page
     assert str(line_item("10.00")) + "</a>" not in page  # shared's, moved in by a split only
-    explained = client_a.get(path, {"value": "web", "line_item": item}).content.decode()
+    explained = client_a.get(path, {"value": "web", "line_item": str(item)}).content.decode()
     assert "<dt>Rule</dt><dd>Rule 2: value from tag:team</dd>" in explained
 
 
