@@ -50,7 +50,8 @@ def allocation_preview(
     """Each value's totals under the proposed rules against the period's current run.
 
     Rows: {"value", "current": {cost: amount}, "proposed": {...}, "change": {...}}, by
-    value name; a value missing on one side counts zero there. The proposal is checked
+    value name; a value missing on one side counts zero there. Notes: what the proposed
+    run noted (rules that match nothing, splits that share nothing). The proposal is checked
     by `ruleset_create`, so a bad rule raises its ApplicationError.
     """
     month = period.replace(day=1)
@@ -60,7 +61,8 @@ def allocation_preview(
         ruleset_create(
             actor=actor, category=category, effective_month=month, rules=rules, splits=splits
         )
-        proposed = _by_value(allocation_run_now(actor=actor, category=category, period=month))
+        proposed_run = allocation_run_now(actor=actor, category=category, period=month)
+        proposed, notes = _by_value(proposed_run), list(proposed_run.notes)
         transaction.set_rollback(True)
     rows = []
     for value in sorted(set(current) | set(proposed)):
@@ -78,4 +80,5 @@ def allocation_preview(
         "period": month,
         "current_run": current_run.pk if current_run else None,
         "values": rows,
+        "notes": notes,
     }

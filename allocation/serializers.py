@@ -200,3 +200,4 @@ class PreviewSerializer(serializers.Serializer[Any]):
     period = PeriodField()
     current_run = serializers.IntegerField(allow_null=True)
     values = PreviewRowSerializer(many=True)
+    notes = serializers.ListField(child=serializers.CharField())

@@ -29,9 +29,12 @@ from allocation.models import (
     AllocationResult,
     AllocationRun,
     CostCategory,
+    Rule,
+    RuleSet,
     RunStatus,
     RunStep,
 )
+from allocation.rules import rule_label
 from allocation.selectors import ruleset_for
 from billing.ingest.connections import side_connection
 from portal.audit.services import audit_record
@@ -145,6 +148,8 @@ def _execute(*, actor: Any, run: AllocationRun) -> AllocationRun:
     _step(run, RunStep.SPLITTING)
     splits = list(ruleset.splits.all()) if ruleset is not None else []
     notes += write_results(run, splits)
+    if ruleset is not None:
+        notes += _idle_rules(run, ruleset)
     _step(run, RunStep.REPLACING)
     previous = _replace_previous(run)
     run.ruleset, run.notes = ruleset, notes
@@ -164,6 +169,31 @@ def _execute(*, actor: Any, run: AllocationRun) -> AllocationRun:
         },
     )
     return run
+
+
+def _label(rule: Rule) -> str:
+    data = {"kind": rule.kind, "value": rule.value, "inherit_from": rule.inherit_from}
+    label = rule_label(rule.position, data)
+    return label[0].upper() + label[1:]
+
+
+def _idle_rules(run: AllocationRun, ruleset: RuleSet) -> list[str]:
+    """A note for each rule that gave no cost in the run's period: a mistyped tag key or
+    value, or an earlier rule that takes everything it would match, is easy to miss."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT DISTINCT rule_id FROM {AllocationResult._meta.db_table} "
+            "WHERE run_id = %s AND rule_id IS NOT NULL",
+            [run.pk],
+        )
+        used = {rule_id for (rule_id,) in cursor.fetchall()}
+    return [
+        f"{_label(rule)} matched no cost in "
+        f"{run.period:%Y-%m}: no line item meets its conditions, or earlier rules take "
+        "all those that do."
+        for rule in ruleset.rules.order_by("position")
+        if rule.pk not in used
+    ]
 
 
 def _replace_previous(run: AllocationRun) -> list[int]:

@@ -77,6 +77,10 @@ def _targets(splits: list[SplitRule], totals: Totals, notes: list[str]) -> list[
     rows = []
     for split in sorted(splits, key=lambda s: s.position):
         if split.source not in totals:
+            notes.append(
+                f'Split {split.position} ("{split.source}"): no cost went to '
+                f'"{split.source}", so it shared nothing.'
+            )
             continue
         weights = [_weights(split, column, totals, notes) for column in COST_COLUMNS]
         for index, target in enumerate(split.targets):

@@ -271,7 +271,19 @@ def test_a_preview_over_the_api_refuses_bad_rules_with_the_services_code(
     assert rows["shared"]["proposed"]["billed_cost"] == "10"  # exact, no trailing zeros
     assert rows["shared"]["current"]["billed_cost"] == "0"
     assert rows["web"]["change"]["billed_cost"] == "-3.34"
+    assert good.json()["notes"] == []
     assert stored() == before
+
+
+def test_a_preview_names_a_rule_that_would_match_nothing(team: CostCategory) -> None:
+    typo = regular("web", cond("tag", "equals", "web", key="taem"))
+
+    preview = allocation_preview(actor=None, category=team, period=JAN, rules=[typo], splits=[])
+
+    assert preview["notes"] == [
+        'Rule 1 ("web") matched no cost in 2026-01: no line item meets its conditions, '
+        "or earlier rules take all those that do."
+    ]
 
 
 def test_a_preview_without_a_current_run_compares_with_nothing(team: CostCategory) -> None:

@@ -89,6 +89,30 @@ def test_the_first_matching_rule_wins_and_the_rest_gets_the_default(files: FakeF
     assert AllocationResult.objects.get(run__category=with_default, value="Other").rule is None
 
 
+def test_a_run_names_the_rules_that_matched_nothing_and_the_splits_that_shared_nothing(
+    files: FakeFiles,
+) -> None:
+    services(files, "Amazon S3", "Amazon EC2", "AWS Lambda")
+    rules = [
+        regular("Amazon", cond("service", "starts_with", "Amazon")),
+        regular("Storage", cond("service", "equals", "Amazon S3")),  # taken by rule 1
+        regular("Typo", cond("tag", "equals", "web", key="tema")),
+        regular("Functions", cond("service", "equals", "AWS Lambda")),
+    ]
+    splits = [{"source": "Typo", "method": "even", "targets": [{"value": "Amazon"}]}]
+    category = category_with("Kind", rules, splits=splits)
+
+    notes = run(category).notes
+
+    assert notes == [
+        'Split 1 ("Typo"): no cost went to "Typo", so it shared nothing.',
+        'Rule 2 ("Storage") matched no cost in 2026-01: no line item meets its conditions, '
+        "or earlier rules take all those that do.",
+        'Rule 3 ("Typo") matched no cost in 2026-01: no line item meets its conditions, '
+        "or earlier rules take all those that do.",
+    ]
+
+
 def test_all_any_not_combine_and_a_missing_value_never_matches(files: FakeFiles) -> None:
     ingest(
         files,
