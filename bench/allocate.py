@@ -117,8 +117,9 @@ def main() -> None:
     for column in COSTS:
         same = "equals" if totals[column] == expected[column] else "DIFFERS FROM"
         print(f"sum of {column}: {totals[column]} {same} the ingested {expected[column]}")
-    for note in run.notes:
-        print(f"note: {note}")
+    if run.notes:
+        # The bench's rules are generated: some are shadowed by earlier ones, as noted.
+        print(f"run notes: {len(run.notes)}, the first: {run.notes[0]}")
     if any(totals[c] != expected[c] for c in COSTS):
         sys.exit("The results do not sum to the ingested costs.")
 
