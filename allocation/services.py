@@ -12,9 +12,10 @@ from allocation.expressions import referenced_categories
 from allocation.models import AllocationRun, CostCategory, Rule, RuleSet, SplitRule
 from allocation.rules import clean_rule, clean_splits, rule_label
 from allocation.selectors import ruleset_data
-from billing.models import LoadedPeriod, TagKey
+from billing.models import TagKey
+from billing.selectors import loaded_month
 from billing.services._common import model_errors_as_application_errors, refuse_unknown_fields
-from portal.audit.services import audit_record, audited_create, audited_update
+from portal.audit.services import acting_user, audit_record, audited_create, audited_update
 from portal.core.errors import ApplicationError
 
 CATEGORY_FIELDS = frozenset({"name", "default_value"})
@@ -182,7 +183,7 @@ def ruleset_create(
         category=category,
         number=(last.number + 1) if last else 1,
         effective_month=effective_month,
-        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        created_by=acting_user(actor),
     )
     with model_errors_as_application_errors():
         ruleset.full_clean()
@@ -209,19 +210,13 @@ def allocation_run_request(
     A worker carries it out once the surrounding transaction commits; with
     `enqueue=False` the caller does (`allocation.engine.run.allocation_run_execute`).
     """
-    month = period.replace(day=1)
-    if not LoadedPeriod.objects.filter(billing_period_start=month).exists():
-        raise ApplicationError(
-            f"No cost data is loaded for {month:%Y-%m}; load its bill files first.",
-            code="period_not_loaded",
-            field="period",
-        )
+    month = loaded_month(period, first="load its bill files")
     from allocation.tasks import allocation_run  # the task module imports the engine
 
     run = AllocationRun.objects.create(
         category=category,
         period=month,
-        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        created_by=acting_user(actor),
     )
     audit_record(
         actor=actor,

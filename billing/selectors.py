@@ -1,4 +1,4 @@
-"""Reads of the organization model."""
+"""Reads of the organization model, and of which billing periods are loaded."""
 
 from __future__ import annotations
 
@@ -7,7 +7,14 @@ from datetime import date
 
 from django.db.models import Q
 
-from billing.models import Account, BillingTransfer, Organization, OrganizationalUnit
+from billing.models import (
+    Account,
+    BillingTransfer,
+    LoadedPeriod,
+    Organization,
+    OrganizationalUnit,
+)
+from portal.core.errors import ApplicationError
 
 
 @dataclass
@@ -78,3 +85,18 @@ def billing_payer_of_record(*, payer: Account, day: date) -> Account:
             break
         seen.add(current.pk)
     return current
+
+
+def loaded_month(period: date, *, first: str) -> date:
+    """The month of `period`, refused unless some cost data of it is loaded.
+
+    `first` says what to do before asking again (e.g. "load its bill files").
+    """
+    month = period.replace(day=1)
+    if not LoadedPeriod.objects.filter(billing_period_start=month).exists():
+        raise ApplicationError(
+            f"No cost data is loaded for {month:%Y-%m}; {first} first.",
+            code="period_not_loaded",
+            field="period",
+        )
+    return month

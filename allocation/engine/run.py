@@ -37,7 +37,7 @@ from allocation.models import (
 from allocation.rules import rule_label
 from allocation.selectors import ruleset_for
 from billing.ingest.connections import side_connection
-from portal.audit.services import audit_record
+from portal.audit.services import acting_user, audit_record
 from portal.core.errors import ApplicationError
 
 SQL = (Path(__file__).resolve().parent.parent / "sql" / "allocate.sql").read_text()
@@ -73,14 +73,10 @@ def _month(period: date) -> date:
     return period.replace(day=1)
 
 
-def _user(actor: Any) -> Any:
-    return actor if getattr(actor, "is_authenticated", False) else None
-
-
 def allocation_run_now(*, actor: Any, category: CostCategory, period: date) -> AllocationRun:
     """Allocate the month of `period` for `category` here and now (no worker)."""
     run = AllocationRun.objects.create(
-        category=category, period=_month(period), created_by=_user(actor)
+        category=category, period=_month(period), created_by=acting_user(actor)
     )
     return allocation_run_execute(actor=actor, run=run)
 

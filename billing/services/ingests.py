@@ -16,7 +16,7 @@ from django.db import connection, transaction
 from billing.ingest.contract import BillFileError
 from billing.ingest.manifest import expand_manifests
 from billing.models import IngestJob
-from portal.audit.services import audit_record, snapshot
+from portal.audit.services import acting_user, audit_record, snapshot
 from portal.core.errors import ApplicationError
 
 
@@ -76,7 +76,7 @@ def ingest_job_create(
         raise ApplicationError("Give at least one bill file.", code="no_files", field="files")
     fingerprint = hashlib.sha256("".join(sorted(f["sha256"] for f in files)).encode()).hexdigest()
     job = IngestJob.objects.create(
-        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        created_by=acting_user(actor),
         files=files,
         fingerprint=fingerprint,
     )

@@ -27,7 +27,7 @@ from billing.services.transfer_rules import (
     month_end,
     withdrawal_end,
 )
-from portal.audit.services import audit_record, snapshot
+from portal.audit.services import acting_user, audit_record, snapshot
 from portal.core.errors import ApplicationError
 
 __all__ = [
@@ -93,7 +93,7 @@ def billing_transfer_invite(
         start_date=start_date,
         end_date=end_date,
         note=note.strip(),
-        invited_by=actor if getattr(actor, "is_authenticated", False) else None,
+        invited_by=acting_user(actor),
     )
     with model_errors_as_application_errors():
         transfer.full_clean()

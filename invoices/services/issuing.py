@@ -17,7 +17,7 @@ from django.utils import timezone
 from invoices.models import DocumentKind, Invoice, InvoiceStatus, SellerProfile
 from invoices.numbering import next_number
 from invoices.rendering.pdf import document_pdf
-from portal.audit.services import audit_record
+from portal.audit.services import acting_user, audit_record
 from portal.core.errors import ApplicationError
 
 
@@ -64,7 +64,7 @@ def invoice_issue(*, actor: Any, invoice: Invoice, issue_date: date | None = Non
     invoice.seller_tax_id = seller.tax_id
     invoice.payment_details = seller.payment_details
     invoice.issued_at = timezone.now()
-    invoice.issued_by = actor if getattr(actor, "is_authenticated", False) else None
+    invoice.issued_by = acting_user(actor)
     invoice.full_clean()
     _store_pdf(invoice)
     invoice.save()

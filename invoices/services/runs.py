@@ -18,18 +18,14 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from billing.ingest.connections import side_connection
-from billing.models import LoadedPeriod
+from billing.selectors import loaded_month
 from invoices.models import Invoice, InvoiceRun, InvoiceRunStatus, InvoiceStatus
 from invoices.services.drafts import invoice_drafts_create
 from invoices.services.issuing import invoice_issue
-from portal.audit.services import audit_record
+from portal.audit.services import acting_user, audit_record
 from portal.core.errors import ApplicationError
 
 PROGRESS_EVERY_SECONDS = 0.5
-
-
-def _month(period: date) -> date:
-    return period.replace(day=1)
 
 
 @transaction.atomic
@@ -42,17 +38,11 @@ def invoice_run_request(
     """
     from invoices.tasks import invoice_run
 
-    month = _month(period)
-    if not LoadedPeriod.objects.filter(billing_period_start=month).exists():
-        raise ApplicationError(
-            f"No cost data is loaded for {month:%Y-%m}; load its bill and allocate it first.",
-            code="period_not_loaded",
-            field="period",
-        )
+    month = loaded_month(period, first="load its bill and allocate it")
     run = InvoiceRun.objects.create(
         period=month,
         issue=issue,
-        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        created_by=acting_user(actor),
     )
     audit_record(
         actor=actor,

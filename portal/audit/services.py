@@ -31,6 +31,11 @@ def snapshot(instance: models.Model) -> dict[str, Any]:
     return json.loads(json.dumps(values, cls=DjangoJSONEncoder))
 
 
+def acting_user(actor: Any) -> Any:
+    """The user behind `actor`, or None for the system (a task, a command, anonymous)."""
+    return actor if getattr(actor, "is_authenticated", False) else None
+
+
 def audit_record(
     *,
     actor: Any,
@@ -41,7 +46,7 @@ def audit_record(
     actor_name: str = "",
 ) -> AuditEntry:
     """Record one action; `actor_name` names an actor from outside this schema."""
-    user = actor if getattr(actor, "is_authenticated", False) else None
+    user = acting_user(actor)
     return AuditEntry.objects.create(
         actor=user,
         actor_name=actor_name or (user.get_username() if user else "system"),
