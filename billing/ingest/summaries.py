@@ -122,12 +122,11 @@ class RollupGrouper:
         table = table.drop_columns(["tags"]).append_column("tag_set_id", tag_set_id)
         merged = _regroup(table, (*ROLLUP_KEYS, "tag_set_id"))
         columns = {key: self.codes[key].decode(merged.column(key)) for key in ROLLUP_KEYS}
-        columns["tag_set_id"] = merged.column("tag_set_id")
+        columns["tag_set_id"] = pc.cast(merged.column("tag_set_id"), pa.string())
         for name in SUMMED:
-            columns[name] = pc.cast(merged.column(name), pa.string())
-        for name in EXACT_SUMMED:
-            columns[name] = trim_scale(columns[name])
-        return pa.table({name: pc.cast(columns[name], pa.string()) for name in ROLLUP_COLUMNS})
+            text = pc.cast(merged.column(name), pa.string())
+            columns[name] = trim_scale(text) if name in EXACT_SUMMED else text
+        return pa.table({name: columns[name] for name in ROLLUP_COLUMNS})
 
 
 def trim_scale(texts: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
