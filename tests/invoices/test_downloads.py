@@ -35,18 +35,13 @@ MARGIN_ROLES = [Role.ADMIN, Role.FINANCE, Role.RESELLER_ADMIN]
 
 
 @pytest.fixture
-def customer(tenant_a: Any) -> User:
-    return make_user(Role.END_CUSTOMER, "gina-globex")
-
-
-@pytest.fixture
-def month(files: FakeFiles, customer: User) -> dict[str, Invoice]:
+def month(files: FakeFiles, customer_user: User) -> dict[str, Invoice]:
     """Globex's invoice issued; Initech's (another customer's) and Hooli's (Globex's
     second unit, with nothing allocated) drafted."""
     allocate(files)
     seller()
     globex = EndCustomer.objects.create(legal_name="Globex Incorporated")
-    globex.viewers.add(customer)
+    globex.viewers.add(customer_user)
     initech = EndCustomer.objects.create(legal_name="Initech Incorporated")
     initech.viewers.add(make_user(Role.END_CUSTOMER, "ivan-initech"))
     standard = plan(everything="10")
@@ -106,9 +101,9 @@ def test_finance_and_admins_download_every_document(
 
 
 def test_an_end_customer_gets_its_own_issued_documents_only(
-    client_a: TenantClient, month: dict[str, Invoice], customer: User
+    client_a: TenantClient, month: dict[str, Invoice], customer_user: User
 ) -> None:
-    as_user(client_a, customer)
+    as_user(client_a, customer_user)
     invoice = month["globex"]
     note = credit_note_issue(actor=None, invoice=invoice, amount=D("1"), reason="Goodwill")
     others = invoice_issue(actor=None, invoice=month["initech"])
@@ -123,9 +118,9 @@ def test_an_end_customer_gets_its_own_issued_documents_only(
 
 
 def test_an_end_customer_downloads_through_the_api_the_same(
-    client_a: TenantClient, month: dict[str, Invoice], customer: User
+    client_a: TenantClient, month: dict[str, Invoice], customer_user: User
 ) -> None:
-    api = Api(client_a, customer)
+    api = Api(client_a, customer_user)
     invoice = month["globex"]
 
     pdf = api.client.get(
@@ -140,7 +135,7 @@ def test_an_end_customer_downloads_through_the_api_the_same(
     assert api.get(f"invoices/{month['hooli'].pk}/csv/").status_code == 404
     run = InvoiceRun.objects.create(period=JAN)
     assert api.get(f"invoice-runs/{run.pk}/zip/").status_code == 404
-    assert as_user(client_a, customer).get(f"/invoices/runs/{run.pk}/zip/").status_code == 404
+    assert as_user(client_a, customer_user).get(f"/invoices/runs/{run.pk}/zip/").status_code == 404
 
 
 def test_team_leads_and_strangers_get_nothing(
@@ -167,18 +162,18 @@ def test_team_leads_and_strangers_get_nothing(
 
 
 def test_every_download_is_recorded(
-    client_a: TenantClient, month: dict[str, Invoice], customer: User
+    client_a: TenantClient, month: dict[str, Invoice], customer_user: User
 ) -> None:
     finance = make_user(Role.FINANCE, "fran-finance")
     invoice = month["globex"]
-    Api(client_a, customer).get(f"invoices/{invoice.pk}/pdf/")
+    Api(client_a, customer_user).get(f"invoices/{invoice.pk}/pdf/")
     as_user(client_a, finance).get(f"/invoices/{invoice.pk}/csv/")
     client_a.get(f"/invoices/{month['initech'].pk}/pdf/")
 
     entries = AuditEntry.objects.filter(action__contains="download").order_by("pk")
 
     assert [(e.action, e.actor, e.object_id, (e.after or {}).get("via")) for e in entries] == [
-        ("invoice.download_pdf", customer, str(invoice.pk), "api"),
+        ("invoice.download_pdf", customer_user, str(invoice.pk), "api"),
         ("invoice.download_csv", finance, str(invoice.pk), "page"),
         ("invoice.download_pdf", finance, str(month["initech"].pk), "page"),
     ]
@@ -224,9 +219,9 @@ def test_the_csv_has_a_row_per_line_summing_to_the_subtotal_with_exact_margins(
 
 
 def test_an_end_customers_csv_has_no_wholesale_or_margin(
-    client_a: TenantClient, month: dict[str, Invoice], customer: User
+    client_a: TenantClient, month: dict[str, Invoice], customer_user: User
 ) -> None:
-    as_user(client_a, customer)
+    as_user(client_a, customer_user)
     invoice = month["globex"]
 
     response = client_a.get(f"/invoices/{invoice.pk}/csv/")
@@ -255,11 +250,11 @@ def test_a_credit_note_csv_leaves_wholesale_and_margin_empty(
 
 
 def test_a_voided_invoice_downloads_the_pdf_stored_at_issue(
-    client_a: TenantClient, month: dict[str, Invoice], customer: User
+    client_a: TenantClient, month: dict[str, Invoice], customer_user: User
 ) -> None:
     invoice = invoice_void(actor=None, invoice=month["globex"], reason="Duplicate")
 
-    pdf = as_user(client_a, customer).get(f"/invoices/{invoice.pk}/pdf/")
+    pdf = as_user(client_a, customer_user).get(f"/invoices/{invoice.pk}/pdf/")
 
     assert pdf.status_code == 200 and pdf.content == stored(invoice)
     assert hashlib.sha256(pdf.content).hexdigest() == invoice.pdf_sha256

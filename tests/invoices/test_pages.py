@@ -6,35 +6,13 @@ from typing import Any
 
 import pytest
 
-from billing.models import EndCustomer
 from invoices import tasks
 from invoices.models import BillingUnit, Invoice, InvoiceRun, InvoiceStatus, PricingPlan
 from invoices.services.drafts import invoice_drafts_create
-from invoices.services.issuing import invoice_issue
 from portal.users.models import Role, User
 from tests.billing.ingest_fakes import FakeFiles
 from tests.conftest import TenantClient, make_user
-from tests.invoices.world import JAN, allocate, plan, seller, unit
-
-
-@pytest.fixture
-def customer_user(tenant_a: Any) -> User:
-    return make_user(Role.END_CUSTOMER, "gina-globex")
-
-
-@pytest.fixture
-def month(files: FakeFiles, customer_user: User) -> dict[str, Invoice]:
-    """Globex (whose users see its invoices) issued; Initech drafted."""
-    allocate(files)
-    seller()
-    globex = EndCustomer.objects.create(legal_name="Globex Incorporated")
-    globex.viewers.add(customer_user)
-    standard = plan(everything="10")
-    unit("Globex", standard, end_customer=globex)
-    unit("Initech", standard)
-    invoice_drafts_create(period=JAN)
-    issued = invoice_issue(actor=None, invoice=Invoice.objects.get(unit__value="Globex"))
-    return {"globex": issued, "initech": Invoice.objects.get(unit__value="Initech")}
+from tests.invoices.world import JAN, allocate, plan, unit
 
 
 def logged_in(client: TenantClient, role: str) -> TenantClient:
