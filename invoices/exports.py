@@ -33,13 +33,13 @@ from pathlib import Path
 from typing import IO, Any
 
 from django.db import transaction
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 from invoices.models import DocumentKind, Invoice, InvoiceLine, InvoiceRun
 from invoices.models.documents import FINAL_STATUSES
 from invoices.money import minor_unit
 from invoices.rendering.pdf import document_pdf
-from invoices.selectors import shows_margins
+from invoices.selectors import shows_margins, with_lines
 from portal.audit.services import audit_record
 from portal.core.errors import ApplicationError
 
@@ -192,12 +192,6 @@ def documents_csv(invoices: Iterable[Invoice], *, margins: bool) -> str:
 def csv_file(invoice: Invoice, *, margins: bool) -> DocumentFile:
     text = documents_csv([invoice], margins=margins)
     return DocumentFile(f"{file_stem(invoice)}.csv", CSV_TYPE, text.encode())
-
-
-def with_lines(rows: QuerySet[Invoice]) -> QuerySet[Invoice]:
-    return rows.select_related("original").prefetch_related(
-        Prefetch("lines", queryset=InvoiceLine.objects.order_by("position"))
-    )
 
 
 def run_documents(run: InvoiceRun, rows: QuerySet[Invoice]) -> QuerySet[Invoice]:

@@ -152,12 +152,17 @@ def invoice_sums(rows: QuerySet[Invoice]) -> list[dict[str, Any]]:
     ]
 
 
-def invoice_with_lines(rows: QuerySet[Invoice]) -> QuerySet[Invoice]:
-    credit_notes = Invoice.objects.filter(kind=DocumentKind.CREDIT_NOTE).order_by("pk")
-    return rows.prefetch_related(
-        Prefetch("lines", queryset=InvoiceLine.objects.order_by("position")),
-        Prefetch("credit_notes", queryset=credit_notes),
+def with_lines(rows: QuerySet[Invoice]) -> QuerySet[Invoice]:
+    """`rows` with their lines, in order, and the invoice each credit note corrects."""
+    return rows.select_related("original").prefetch_related(
+        Prefetch("lines", queryset=InvoiceLine.objects.order_by("position"))
     )
+
+
+def invoice_with_lines(rows: QuerySet[Invoice]) -> QuerySet[Invoice]:
+    """`rows` with their lines and credit notes, as the invoice pages show them."""
+    credit_notes = Invoice.objects.filter(kind=DocumentKind.CREDIT_NOTE).order_by("pk")
+    return with_lines(rows).prefetch_related(Prefetch("credit_notes", queryset=credit_notes))
 
 
 def invoice_periods(user: Any) -> list[date]:
