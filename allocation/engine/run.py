@@ -88,11 +88,20 @@ def allocation_run_execute(*, actor: Any, run: AllocationRun) -> AllocationRun:
     with the error in its notes, before the error is raised again. A run that already
     succeeded (a redelivered task) is left as it is.
     """
-    if run.status == RunStatus.SUCCEEDED:
+    running = {
+        "status": RunStatus.RUNNING,
+        "step": RunStep.WAITING,
+        "started_at": timezone.now(),
+        "finished_at": None,
+        "notes": [],
+    }
+    # Conditional, so a delivery that comes late never turns a succeeded run back.
+    unfinished = AllocationRun.objects.filter(pk=run.pk).exclude(status=RunStatus.SUCCEEDED)
+    if not unfinished.update(**running):
+        run.refresh_from_db()
         return run
-    run.status, run.step, run.started_at = RunStatus.RUNNING, RunStep.WAITING, timezone.now()
-    run.finished_at, run.notes = None, []
-    run.save(update_fields=["status", "step", "started_at", "finished_at", "notes"])
+    for name, value in running.items():
+        setattr(run, name, value)
     try:
         return _execute(actor=actor, run=run)
     except Exception as exc:
@@ -124,6 +133,7 @@ def _execute(*, actor: Any, run: AllocationRun) -> AllocationRun:
     # One run of a category at a time: the next waits, then replaces this one's results.
     category = CostCategory.objects.select_for_update().get(pk=category.pk)
     if AllocationRun.objects.filter(pk=run.pk, status=RunStatus.SUCCEEDED).exists():
+        run.refresh_from_db()
         return run  # carried out meanwhile by another delivery of the same task
     _step(run, RunStep.MATCHING)
     ruleset = ruleset_for(category=category, period=period)

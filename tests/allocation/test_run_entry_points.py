@@ -11,6 +11,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from allocation.engine.order import categories_in_dependency_order
+from allocation.engine.run import allocation_run_execute
 from allocation.models import AllocationRun
 from allocation.services import allocation_run_request
 from allocation.tasks import allocation_run
@@ -113,3 +114,19 @@ def test_the_command_runs_one_category_by_name(files: FakeFiles) -> None:
         call_command("allocate", tenant="alpha", period="2026-01", category="Nope")
     with pytest.raises(CommandError, match="YYYY-MM"):
         call_command("allocate", tenant="alpha", period="January")
+
+
+def test_a_late_delivery_holding_the_run_as_queued_neither_reruns_nor_reopens_it(
+    files: FakeFiles,
+) -> None:
+    category = category_with("Solo", [regular("S3", cond("service", "contains", "S3"))])
+    queued = allocation_run_request(actor=None, category=category, period=JAN, enqueue=False)
+    late = AllocationRun.objects.get(pk=queued.pk)  # read before the first delivery ran
+    allocation_run.run("alpha", queued.pk)
+    done = AllocationRun.objects.get(pk=queued.pk)
+
+    answer = allocation_run_execute(actor=None, run=late)
+
+    assert (answer.status, answer.finished_at) == ("succeeded", done.finished_at)
+    assert AllocationRun.objects.get(pk=queued.pk).finished_at == done.finished_at
+    assert totals(done) == {"S3": Decimal("1.50"), "Unallocated": 2}
