@@ -146,6 +146,8 @@ def pytest_configure(config: Any) -> None:
 
     # Tests create many users; the production hasher is slow on purpose.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # The test client speaks plain HTTP; tests of the HTTPS redirect turn it on themselves.
+    settings.SECURE_SSL_REDIRECT = False
 
 
 def shared_data(*parts: str) -> Path:
