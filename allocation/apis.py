@@ -9,6 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    PolymorphicProxySerializer,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -52,6 +58,10 @@ class CostCategoryApi(ServiceViewSet):
     create_service = services.cost_category_create
     update_service = services.cost_category_update
 
+    @extend_schema(methods=["GET"], request=None, responses=RuleSetSerializer(many=True))
+    @extend_schema(
+        methods=["POST"], request=RuleSetInputSerializer, responses={201: RuleSetSerializer}
+    )
     @action(detail=True, methods=["get", "post"])
     def versions(self, request: Request, pk: str | None = None) -> Response:
         category = self.get_object()
@@ -67,6 +77,7 @@ class CostCategoryApi(ServiceViewSet):
         rows = rows.prefetch_related("rules", "splits")
         return Response(RuleSetSerializer(rows, many=True).data)
 
+    @extend_schema(request=RunRequestSerializer, responses={202: AllocationRunSerializer})
     @action(detail=True, methods=["post"])
     def runs(self, request: Request, pk: str | None = None) -> Response:
         category = self.get_object()
@@ -81,6 +92,7 @@ class CostCategoryApi(ServiceViewSet):
             headers={"Location": f"/api/v1/allocation-runs/{run.pk}/"},
         )
 
+    @extend_schema(request=PreviewRequestSerializer, responses=PreviewSerializer)
     @action(detail=True, methods=["post"])
     def preview(self, request: Request, pk: str | None = None) -> Response:
         category = self.get_object()
@@ -90,6 +102,14 @@ class CostCategoryApi(ServiceViewSet):
         return Response(PreviewSerializer(answer).data)
 
 
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter("category", int, description="Only runs of this cost category."),
+            OpenApiParameter("period", str, description="Only runs of this month, YYYY-MM."),
+        ]
+    )
+)
 class AllocationRunApi(
     ScopedAPIMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
@@ -121,6 +141,17 @@ class AllocationRunApi(
             return AllocationRunDetailSerializer
         return AllocationRunSerializer
 
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("value", str, description="A value of the category to explain."),
+            OpenApiParameter("line_item", int, description="A line item to explain, by id."),
+        ],
+        responses=PolymorphicProxySerializer(
+            component_name="Explanation",
+            serializers=[ValueExplanationSerializer, LineItemExplanationSerializer],
+            resource_type_field_name=None,
+        ),
+    )
     @action(detail=True, methods=["get"])
     def explain(self, request: Request, pk: str | None = None) -> Response:
         run = get_object_or_404(self.get_queryset(), pk=pk)

@@ -32,16 +32,19 @@ class CostCategoryInputSerializer(serializers.Serializer[Any]):
 
 class RuleSetSerializer(serializers.ModelSerializer[RuleSet]):
     created_by = serializers.SlugRelatedField[Any](slug_field="username", read_only=True)
+    rules = serializers.SerializerMethodField()
+    splits = serializers.SerializerMethodField()
 
     class Meta:
         model = RuleSet
-        fields = ["id", "number", "effective_month", "created_at", "created_by"]
+        fields = ["id", "number", "effective_month", "created_at", "created_by", "rules", "splits"]
 
-    def to_representation(self, instance: RuleSet) -> dict[str, Any]:
-        data = dict(super().to_representation(instance))
-        stored = ruleset_data(instance)
-        data.update(rules=stored["rules"], splits=stored["splits"])
-        return data
+    def get_rules(self, ruleset: RuleSet) -> list[dict[str, Any]]:
+        """The rules in order, as `ruleset_data` keeps them."""
+        return list(ruleset_data(ruleset)["rules"])
+
+    def get_splits(self, ruleset: RuleSet) -> list[dict[str, Any]]:
+        return list(ruleset_data(ruleset)["splits"])
 
 
 class RuleSetInputSerializer(serializers.Serializer[Any]):

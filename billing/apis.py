@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from django.db import models
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -146,21 +147,25 @@ class TransferApi(BillingApi):
     create_service = services.billing_transfer_invite
     select_related = ("source", "destination", "invited_by")
 
+    @extend_schema(request=None)
     @action(detail=True, methods=["post"])
     def accept(self, request: Request, pk: str | None = None) -> Response:
         transfer = services.billing_transfer_accept(actor=request.user, transfer=self.get_object())
         return self._render(transfer)
 
+    @extend_schema(request=None)
     @action(detail=True, methods=["post"])
     def decline(self, request: Request, pk: str | None = None) -> Response:
         transfer = services.billing_transfer_decline(actor=request.user, transfer=self.get_object())
         return self._render(transfer)
 
+    @extend_schema(request=None)
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str | None = None) -> Response:
         transfer = services.billing_transfer_cancel(actor=request.user, transfer=self.get_object())
         return self._render(transfer)
 
+    @extend_schema(request=TransferWithdrawInputSerializer)
     @action(detail=True, methods=["post"])
     def withdraw(self, request: Request, pk: str | None = None) -> Response:
         transfer = self.get_object()
@@ -172,6 +177,16 @@ class TransferApi(BillingApi):
         return self._render(transfer)
 
 
+# Its rows depend on the user, whom the schema generator does not have: name the id's type.
+_BILLING_VIEW_ID = OpenApiParameter("id", int, OpenApiParameter.PATH)
+
+
+@extend_schema_view(
+    **{
+        name: extend_schema(parameters=[_BILLING_VIEW_ID])
+        for name in ("retrieve", "update", "partial_update")
+    }
+)
 class BillingViewApi(BillingApi):
     """Billing views: their owner and the people they are shared with see them."""
 

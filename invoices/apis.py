@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -40,6 +41,11 @@ from invoices.serializers import (
     SellerProfileSerializer,
     VoidInputSerializer,
     reconciliation_data,
+)
+from invoices.serializers.schema import (
+    InvoiceAnswerSchema,
+    InvoiceDetailAnswerSchema,
+    ReconciliationSchema,
 )
 from invoices.services.corrections import credit_note_issue, invoice_mark_paid, invoice_void
 from invoices.services.issuing import invoice_issue
@@ -73,15 +79,18 @@ class SellerProfileApi(ScopedAPIMixin, APIView):
     read_roles = MARGIN_ROLES
     write_roles = SETUP_WRITERS
 
+    @extend_schema(responses=SellerProfileSerializer)
     def get(self, request: Request) -> Response:
         profile = self.get_queryset().order_by("pk").first() or SellerProfile(legal_name="")
         return Response(SellerProfileSerializer(profile).data)
 
+    @extend_schema(request=SellerProfileInputSerializer, responses=SellerProfileSerializer)
     def put(self, request: Request) -> Response:
         data = _valid(SellerProfileInputSerializer, request)
         profile = seller_profile_update(actor=request.user, **data)
         return Response(SellerProfileSerializer(profile).data)
 
+    @extend_schema(request=SellerProfileInputSerializer, responses=SellerProfileSerializer)
     def patch(self, request: Request) -> Response:
         return self.put(request)
 
@@ -117,6 +126,10 @@ class BillingUnitApi(ServiceViewSet):
         return selectors.units_for(self.request.user)
 
 
+_PERIOD = OpenApiParameter("period", str, description="A billing period, YYYY-MM.")
+
+
+@extend_schema_view(list=extend_schema(parameters=[_PERIOD]))
 class InvoiceRunApi(
     ScopedAPIMixin,
     mixins.ListModelMixin,
@@ -136,12 +149,25 @@ class InvoiceRunApi(
         period = selectors.month_param(self.request.query_params.get("period"))
         return rows.filter(period=period) if period else rows
 
+    @extend_schema(request=InvoiceRunInputSerializer, responses={202: InvoiceRunSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = _valid(InvoiceRunInputSerializer, request)
         run = invoice_run_request(actor=request.user, **data)
         return Response(InvoiceRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
 
 
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            _PERIOD,
+            OpenApiParameter("status", str, description="draft, issued, paid or void."),
+            OpenApiParameter("kind", str, description="invoice or credit_note."),
+            OpenApiParameter("unit", int, description="A billing unit's id."),
+        ],
+        responses=InvoiceAnswerSchema(many=True),
+    ),
+    retrieve=extend_schema(responses=InvoiceDetailAnswerSchema),
+)
 class InvoiceApi(
     ScopedAPIMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
@@ -185,22 +211,26 @@ class InvoiceApi(
         ).get()
         return Response(self.get_serializer(fresh).data, status=code)
 
+    @extend_schema(request=IssueInputSerializer, responses=InvoiceDetailAnswerSchema)
     @action(detail=True, methods=["post"])
     def issue(self, request: Request, pk: str | None = None) -> Response:
         data = _valid(IssueInputSerializer, request)
         return self._answer(invoice_issue(actor=request.user, invoice=self.get_object(), **data))
 
+    @extend_schema(request=VoidInputSerializer, responses=InvoiceDetailAnswerSchema)
     @action(detail=True, methods=["post"])
     def void(self, request: Request, pk: str | None = None) -> Response:
         data = _valid(VoidInputSerializer, request)
         return self._answer(invoice_void(actor=request.user, invoice=self.get_object(), **data))
 
+    @extend_schema(request=PayInputSerializer, responses=InvoiceDetailAnswerSchema)
     @action(detail=True, methods=["post"])
     def pay(self, request: Request, pk: str | None = None) -> Response:
         data = _valid(PayInputSerializer, request)
         invoice = invoice_mark_paid(actor=request.user, invoice=self.get_object(), **data)
         return self._answer(invoice)
 
+    @extend_schema(request=CreditNoteInputSerializer, responses={201: InvoiceDetailAnswerSchema})
     @action(detail=True, methods=["post"], url_path="credit-notes")
     def credit_notes(self, request: Request, pk: str | None = None) -> Response:
         data = _valid(CreditNoteInputSerializer, request)
@@ -215,6 +245,12 @@ class ReconciliationApi(ScopedAPIMixin, APIView):
     model = BillingUnit
     read_roles = MARGIN_ROLES
 
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("period", str, required=True, description="YYYY-MM"),
+        ],
+        responses=ReconciliationSchema,
+    )
     def get(self, request: Request) -> Response:
         period = selectors.month_param(request.query_params.get("period"))
         if period is None:

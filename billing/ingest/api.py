@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from billing.ingest.liveness import ingest_jobs_fail_stopped
 from billing.models import IngestIssue, IngestJob, IngestPeriodSum, TagKey
 from billing.services.ingests import ingest_job_create
 from billing.services.tags import tag_key_create, tag_key_update
@@ -83,6 +85,24 @@ class IngestJobApi(
     def get_serializer_class(self) -> Any:
         return IngestJobDetailSerializer if self.action == "retrieve" else IngestJobSerializer
 
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        ingest_jobs_fail_stopped()  # none is shown running whose process is gone
+        return super().list(request, *args, **kwargs)
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        ingest_jobs_fail_stopped()
+        return super().retrieve(request, *args, **kwargs)
+
+    @extend_schema(
+        request={
+            "multipart/form-data": inline_serializer(
+                "IngestUpload",
+                {"files": serializers.ListField(child=serializers.FileField())},
+            )
+        },
+        responses={202: IngestJobSerializer},
+        summary="Upload bill files and queue their ingest",
+    )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         job = ingest_job_create(actor=request.user, uploads=request.FILES.getlist("files"))
         return Response(IngestJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from rest_framework import status
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
 from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -11,6 +12,7 @@ from rest_framework.views import APIView
 
 from portal.core.apis import ServiceViewSet
 from portal.users.models import User
+from portal.users.roles import Role
 from portal.users.serializers import TokenRequestSerializer, UserInputSerializer, UserSerializer
 from portal.users.services import login_authenticate, user_create, user_update
 
@@ -21,6 +23,17 @@ class TokenObtainApi(APIView):
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
 
+    @extend_schema(
+        request=TokenRequestSerializer,
+        responses=inline_serializer(
+            "Token",
+            {
+                "token": serializers.CharField(help_text="Send as `Authorization: Token <key>`."),
+                "role": serializers.ChoiceField(choices=Role.choices),
+            },
+        ),
+        summary="Get the API token of a user of this tenant",
+    )
     def post(self, request: Request) -> Response:
         serializer = TokenRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

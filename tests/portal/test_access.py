@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.urls import URLPattern, URLResolver, get_resolver
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.views import APIView
 
+from portal.api_root import ApiRootApi
 from portal.audit.models import AuditEntry
 from portal.core.apis import ScopedAPIMixin
 from portal.core.views import ScopedViewMixin, WriteRoleRequiredMixin
@@ -16,7 +18,7 @@ from portal.users.models import Role, User
 from tests.conftest import TenantClient, api_token, make_user
 
 # Endpoints that serve no tenant rows, so need no scoping.
-UNSCOPED_APIS = {TokenObtainApi}
+UNSCOPED_APIS = {TokenObtainApi, ApiRootApi, SpectacularAPIView, SpectacularSwaggerView}
 
 
 def _views(patterns: list[Any]) -> list[Any]:
