@@ -23,6 +23,7 @@ from billing.ingest.connections import (
     side_connection,
 )
 from billing.ingest.contract import BillFileError, NormalizedBatch, PeriodKey
+from billing.ingest.duplicates import repeat_notes
 from billing.ingest.findings import Findings
 from billing.ingest.publish import publish_loads
 from billing.ingest.readers import BillReader, open_bill
@@ -84,7 +85,7 @@ def _load_and_publish(job: IngestJob, findings: Findings) -> list[PeriodLoad]:
         for f in job.files
     ]
     job.formats = [f"{reader.format} {reader.version}" for reader in readers]
-    job.notes = [note for reader in readers for note in reader.notes]
+    job.notes = [*repeat_notes(job.files), *(note for reader in readers for note in reader.notes)]
     totals = [reader.rows_total for reader in readers]
     job.rows_total = sum(t for t in totals if t) if all(totals) else None
     job.save(update_fields=["formats", "notes", "rows_total"])

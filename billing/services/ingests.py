@@ -14,7 +14,9 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
 
 from billing.ingest.contract import BillFileError
+from billing.ingest.duplicates import keep_first_of_each_content, repeat_notes
 from billing.ingest.manifest import expand_manifests
+from billing.ingest.uploads import bill_upload_limit, too_large_message
 from billing.models import IngestJob
 from portal.audit.services import acting_user, audit_record, snapshot
 from portal.core.errors import ApplicationError
@@ -46,6 +48,29 @@ def upload_dir() -> Path:
     return folder
 
 
+def _store_upload(upload: UploadedFile, folder: Path) -> dict[str, Any]:
+    """Copy one upload into `folder` under its content's sha256 (never under its own name,
+    which another upload may share), refusing it past the bill size limit."""
+    name = Path(upload.name or "upload").name
+    limit = bill_upload_limit()
+    if (upload.size or 0) > limit:
+        raise ApplicationError(too_large_message(name, limit), code="file_too_large", field="files")
+    digest, size = hashlib.sha256(), 0
+    partial = folder / f"{uuid.uuid4().hex}.part"
+    with partial.open("wb") as handle:
+        for chunk in upload.chunks():
+            size += len(chunk)
+            if size > limit:
+                raise ApplicationError(
+                    too_large_message(name, limit), code="file_too_large", field="files"
+                )
+            digest.update(chunk)
+            handle.write(chunk)
+    target = folder / digest.hexdigest()
+    partial.replace(target)
+    return {"name": name, "path": str(target), "size": size, "sha256": digest.hexdigest()}
+
+
 @transaction.atomic
 def ingest_job_create(
     *,
@@ -66,19 +91,22 @@ def ingest_job_create(
     uploads = list(uploads)
     if uploads:
         folder = upload_dir()
-        for upload in uploads:
-            name = Path(upload.name or "upload").name
-            target = folder / name
-            with target.open("wb") as handle:
-                shutil.copyfileobj(upload, handle)
-            files.append(_describe(target, name))
+        try:
+            files += [_store_upload(upload, folder) for upload in uploads]
+        except ApplicationError:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
     if not files:
         raise ApplicationError("Give at least one bill file.", code="no_files", field="files")
+    # The same contents given twice (a path repeated, the same bill uploaded under two
+    # names) are read once; the note names the repeat.
+    files = keep_first_of_each_content(files)
     fingerprint = hashlib.sha256("".join(sorted(f["sha256"] for f in files)).encode()).hexdigest()
     job = IngestJob.objects.create(
         created_by=acting_user(actor),
         files=files,
         fingerprint=fingerprint,
+        notes=repeat_notes(files),
     )
     audit_record(actor=actor, action="ingestjob.create", instance=job, after=snapshot(job))
     if enqueue:

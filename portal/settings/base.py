@@ -152,6 +152,17 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 
+# Upload limits, checked while a request streams in: bill files (the ingest page and API)
+# may be large, any other file or request body is small.
+PORTAL_MAX_BILL_UPLOAD_BYTES = int(os.environ.get("PORTAL_MAX_BILL_UPLOAD_BYTES", 2 << 30))
+PORTAL_MAX_UPLOAD_BYTES = int(os.environ.get("PORTAL_MAX_UPLOAD_BYTES", 10 << 20))
+DATA_UPLOAD_MAX_MEMORY_SIZE = PORTAL_MAX_UPLOAD_BYTES
+FILE_UPLOAD_HANDLERS = [
+    "billing.ingest.uploads.SizeLimitUploadHandler",  # first: it bounds what the others get
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
