@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -29,22 +29,45 @@ def _recent_failures(username: str) -> int:
     return FailedLogin.objects.filter(username__iexact=username, at__gte=since).count()
 
 
+def _lock_username(username: str) -> None:
+    """Until the transaction ends, other logins as `username` in this tenant wait.
+
+    Concurrent guesses then each see the failures before them, so no more than the limit
+    ever reach the password check.
+    """
+    key = f"login:{getattr(connection, 'schema_name', '')}:{username.lower()}"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [key])
+
+
 def login_authenticate(*, request: HttpRequest | None, username: str, password: str) -> User:
     """The user with these credentials, or an error; repeated failures lock the username.
 
     The lock holds for the failure window whatever the password, so a guesser learns
     nothing from later answers.
     """
+    with transaction.atomic():
+        _lock_username(username)
+        outcome = _attempt_login(request, username, password)
+    # Raised after the commit, so that the failure it recorded counts for the next guess.
+    if isinstance(outcome, ApplicationError):
+        raise outcome
+    return outcome
+
+
+def _attempt_login(
+    request: HttpRequest | None, username: str, password: str
+) -> User | ApplicationError:
     if _recent_failures(username) >= settings.LOGIN_FAILURE_LIMIT:
         minutes = settings.LOGIN_FAILURE_WINDOW_SECONDS // 60
-        raise ApplicationError(
+        return ApplicationError(
             f"Too many failed logins for this user. Try again in {minutes} minutes.",
             code="login_throttled",
         )
     user = authenticate(request, username=username, password=password)
     if user is None:
         FailedLogin.objects.create(username=username[:150], address=client_address(request))
-        raise ApplicationError("Username or password is wrong.", code="login_failed")
+        return ApplicationError("Username or password is wrong.", code="login_failed")
     FailedLogin.objects.filter(username__iexact=username).delete()
     return user
 
