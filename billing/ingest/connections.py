@@ -34,9 +34,12 @@ def raw_cursor() -> Any:
     return connection.cursor().cursor
 
 
-def drop_staging_tables(prefix: str) -> list[str]:
-    """Drop leftover staging tables whose names start with `prefix` (a killed ingest's)."""
-    with connection.cursor() as cursor:
+def drop_staging_tables(prefix: str, *, on: psycopg.Connection[Any] | None = None) -> list[str]:
+    """Drop leftover staging tables whose names start with `prefix` (a killed ingest's).
+
+    On Django's connection, or on `on` (a side connection in the same schema).
+    """
+    with on.cursor() if on is not None else connection.cursor() as cursor:
         cursor.execute(
             "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
             "AND tablename LIKE %s",
@@ -49,19 +52,28 @@ def drop_staging_tables(prefix: str) -> list[str]:
 
 
 @contextmanager
-def claimed(kind: str, object_id: int) -> Iterator[bool]:
+def claimed(
+    kind: str, object_id: int, *, on: psycopg.Connection[Any] | None = None
+) -> Iterator[bool]:
     """Whether this process holds the claim on the object; one holder at a time.
 
     A session-level advisory lock: if the process dies, its connection closes and the
-    claim goes with it, so a retry can take over.
+    claim goes with it, so a retry can take over. Taken on Django's connection, or on
+    `on` (a side connection): a session's own locks are reentrant, so only another
+    session can tell whether the holder is gone (see `billing.ingest.liveness`).
     """
     key = f"{connection.schema_name}:{kind}"  # type: ignore[attr-defined]
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(hashtext(%s), %s)", [key, object_id])
-        held = bool(cursor.fetchone()[0])
+    held = bool(_value(on, "SELECT pg_try_advisory_lock(hashtext(%s), %s)", [key, object_id]))
     try:
         yield held
     finally:
         if held:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(hashtext(%s), %s)", [key, object_id])
+            _value(on, "SELECT pg_advisory_unlock(hashtext(%s), %s)", [key, object_id])
+
+
+def _value(on: psycopg.Connection[Any] | None, query: str, params: list[Any]) -> Any:
+    """The first value of the query's first row, on `on` or on Django's connection."""
+    with on.cursor() if on is not None else connection.cursor() as cursor:
+        cursor.execute(query, params)
+        row = cursor.fetchone()
+    return row[0] if row else None

@@ -25,6 +25,7 @@ from billing.ingest.connections import (
 from billing.ingest.contract import BillFileError, NormalizedBatch, PeriodKey
 from billing.ingest.duplicates import repeat_notes
 from billing.ingest.findings import Findings
+from billing.ingest.liveness import ingest_jobs_fail_stopped
 from billing.ingest.publish import publish_loads
 from billing.ingest.readers import BillReader, open_bill
 from billing.ingest.reconcile import IngestCheckError, check_sums
@@ -39,13 +40,17 @@ PROGRESS_EVERY_ROWS = 100_000
 # Small enough that COPY starts soon after reading does, large enough to keep per-batch
 # overhead low.
 CHUNK_ROWS = 50_000
+# A job whose worker is killed is delivered again; one that kills every worker stops here.
+MAX_ATTEMPTS = 3
 
 
 def run_ingest(job_id: int) -> IngestJob:
     """Run (or finish) the ingest `job_id` in the current tenant schema; safe to retry.
 
     A second delivery of the task while the first still runs leaves it to the first.
+    Ingests whose process is gone are marked failed first (`liveness`).
     """
+    ingest_jobs_fail_stopped(keep=job_id)
     with claimed("ingest", job_id) as mine:
         job = IngestJob.objects.get(pk=job_id)
         if job.is_finished or not mine:
@@ -55,8 +60,19 @@ def run_ingest(job_id: int) -> IngestJob:
 
 def _run(job: IngestJob) -> IngestJob:
     drop_staging_tables(f"{STAGE_PREFIX}{job.pk}_")
+    # Each attempt reports its own counts, not the sum of a killed attempt's and its own.
+    job.rows_read = job.rows_stored = job.rows_rejected = 0
+    job.issue_counts = {}
     job.status, job.started_at = IngestStatus.RUNNING, timezone.now()
-    job.save(update_fields=["status", "started_at"])
+    job.attempts += 1
+    job.save(
+        update_fields=[
+            *("status", "started_at", "attempts"),
+            *("rows_read", "rows_stored", "rows_rejected", "issue_counts"),
+        ]
+    )
+    if job.attempts > MAX_ATTEMPTS:
+        return _finish(job, IngestStatus.FAILED, _too_many_attempts())
     if LoadedPeriod.objects.filter(job__fingerprint=job.fingerprint).exists():
         return _finish(job, IngestStatus.UNCHANGED, "These files are what is stored already.")
     findings = Findings()
@@ -74,6 +90,14 @@ def _run(job: IngestJob) -> IngestJob:
     job.rows_stored = sum(load.stored.rows for load in loads)
     periods = ", ".join(f"{period[:7]} of payer {payer}" for period, payer in _keys(loads))
     return _finish(job, IngestStatus.SUCCEEDED, f"Stored {periods}.", findings)
+
+
+def _too_many_attempts() -> str:
+    return (
+        f"The process carrying out this ingest stopped {MAX_ATTEMPTS} times before it "
+        "finished (killed, e.g. for lack of memory); it is not tried again. Nothing of it "
+        "was stored."
+    )
 
 
 def _load_and_publish(job: IngestJob, findings: Findings) -> list[PeriodLoad]:

@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.generic import DetailView, ListView, View
 
+from billing.ingest.liveness import ingest_jobs_fail_stopped
 from billing.models import IngestJob
 from billing.services.ingests import ingest_job_create
 from portal.core.errors import ApplicationError
@@ -45,6 +46,10 @@ class IngestListView(ScopedViewMixin, ListView[IngestJob]):
     template_name = "billing/ingest_list.html"
     paginate_by = 25
 
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        ingest_jobs_fail_stopped()  # none is shown running whose process is gone
+        return super().get(request, *args, **kwargs)
+
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         if may_write(self.request.user, ADMIN_ONLY):
@@ -55,6 +60,10 @@ class IngestListView(ScopedViewMixin, ListView[IngestJob]):
 class IngestDetailView(ScopedViewMixin, DetailView[IngestJob]):
     model = IngestJob
     template_name = "billing/ingest_detail.html"
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        ingest_jobs_fail_stopped()
+        return super().get(request, *args, **kwargs)
 
     def get_queryset(self) -> Any:
         return super().get_queryset().prefetch_related("period_sums", "issues")

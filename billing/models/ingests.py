@@ -43,6 +43,8 @@ class IngestJob(models.Model):
     rows_read = models.BigIntegerField(default=0)
     rows_stored = models.BigIntegerField(default=0)
     rows_rejected = models.BigIntegerField(default=0)
+    # Times a process started carrying it out: a retry after a killed worker is one more.
+    attempts = models.PositiveSmallIntegerField(default=0)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     message = models.TextField(blank=True, help_text="Why it failed, or what it did")

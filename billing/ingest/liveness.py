@@ -1,0 +1,70 @@
+"""Ingests whose process is gone are failed, not left `running` forever.
+
+A running ingest holds its claim (`connections.claimed`, a session-level advisory lock)
+for as long as its process lives: when the process is killed, its connection closes and
+PostgreSQL frees the claim. So a `running` job whose claim another session can take has
+no process behind it. Checked whenever ingests are listed or shown, when an ingest starts
+and when a worker starts.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import psycopg
+from django.db import connection
+from django.utils import timezone
+
+from billing.ingest.connections import claimed, drop_staging_tables, side_connection
+from billing.ingest.staging import STAGE_PREFIX
+from billing.models import IngestJob, IngestStatus
+from portal.audit.services import audit_record
+
+logger = logging.getLogger(__name__)
+
+STOPPED_MESSAGE = (
+    "The process running this ingest stopped before it finished (it was killed, or its "
+    "machine or database connection went down). Nothing of it was stored; start the "
+    "ingest again."
+)
+
+
+def ingest_jobs_fail_stopped(*, keep: int | None = None) -> list[int]:
+    """Mark failed every running ingest of this schema whose process is gone, and drop
+    its staging tables; the ids of those jobs. `keep` is a job the caller is about to
+    carry out itself (a retry of a killed attempt)."""
+    running = IngestJob.objects.filter(status=IngestStatus.RUNNING)
+    job_ids = [pk for pk in running.values_list("pk", flat=True) if pk != keep]
+    if not job_ids:
+        return []
+    stopped = []
+    schema = connection.schema_name  # type: ignore[attr-defined]
+    # Another session than Django's: a session's own advisory locks are reentrant.
+    with side_connection(schema) as side:
+        for job_id in job_ids:
+            with claimed("ingest", job_id, on=side) as gone:
+                # While the claim is held here, no retry can start the job.
+                if gone and _fail(side, job_id):
+                    drop_staging_tables(f"{STAGE_PREFIX}{job_id}_", on=side)
+                    stopped.append(job_id)
+    for job in IngestJob.objects.filter(pk__in=stopped):
+        logger.warning("Ingest %s in %s: its process stopped; marked failed", job.pk, schema)
+        audit_record(
+            actor=None,
+            action="ingestjob.fail",
+            instance=job,
+            after={"status": job.status, "message": job.message},
+        )
+    return stopped
+
+
+def _fail(side: psycopg.Connection[Any], job_id: int) -> bool:
+    """Mark the job failed if it is still running (committed at once); whether it was."""
+    table = IngestJob._meta.db_table
+    cursor = side.execute(
+        f"UPDATE {table} SET status = %s, message = %s, finished_at = %s "
+        "WHERE id = %s AND status = %s",
+        [IngestStatus.FAILED, STOPPED_MESSAGE, timezone.now(), job_id, IngestStatus.RUNNING],
+    )
+    return bool(cursor.rowcount)

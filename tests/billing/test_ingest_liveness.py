@@ -1,0 +1,222 @@
+"""An ingest whose process is gone never stays `running`: it is failed, its staging tables
+are dropped, and the month can be loaded again. A retried ingest counts its own rows."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.db import connection, connections
+
+from billing.generator import write_cur_legacy
+from billing.ingest.connections import claimed, side_connection
+from billing.ingest.pipeline import MAX_ATTEMPTS, run_ingest
+from billing.models import IngestJob, IngestStatus, LoadedPeriod
+from billing.services.ingests import ingest_job_create
+from portal.audit.models import AuditEntry
+from portal.tenants.models import Tenant
+from tests.committed import committed_tenant
+from tests.conftest import PASSWORD, TenantClient, api_token
+from tests.processes import (
+    side_database,
+    staging_tables,
+    start_command,
+    stop,
+    wait_for,
+    waiting_on,
+)
+
+SCHEMA = "ingest_liveness_t"
+HOST = "ingest-liveness-t.test.localhost"
+PAYER = "123456789012"
+JANUARY = date(2026, 1, 1)
+
+
+@pytest.fixture(scope="module")
+def committed(django_db_setup: Any, django_db_blocker: Any) -> Iterator[None]:
+    """A tenant whose jobs other sessions and processes see."""
+    with committed_tenant(django_db_blocker, SCHEMA):
+        yield
+
+
+@pytest.fixture
+def in_schema(committed: None, db: Any) -> None:
+    connection.set_schema(SCHEMA)  # type: ignore[attr-defined]
+
+
+def _committed(work: Callable[[], Any]) -> Any:
+    """What `work` returns, done and committed on a connection of its own."""
+    answers: list[Any] = []
+
+    def target() -> None:
+        try:
+            connection.set_schema(SCHEMA)  # type: ignore[attr-defined]
+            answers.append(work())
+        except BaseException as exc:  # handed to the test
+            answers.append(exc)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join(timeout=60)
+    if isinstance(answers[0], BaseException):
+        raise answers[0]
+    return answers[0]
+
+
+def _bill(folder: Path, rows: int = 400) -> Path:
+    return write_cur_legacy(
+        folder / "cur-2026-01.csv.gz", rows=rows, period=JANUARY, payer_id=PAYER, fmt="csv.gz"
+    ).path
+
+
+def _left_running(bill: Path, **counts: int) -> IngestJob:
+    """An ingest as a killed process leaves it: running, with no process behind it."""
+
+    def make() -> IngestJob:
+        job = ingest_job_create(actor=None, paths=[bill], enqueue=False)
+        IngestJob.objects.filter(pk=job.pk).update(
+            status=IngestStatus.RUNNING, attempts=1, **counts
+        )
+        with side_connection(SCHEMA) as side:
+            side.execute(f"CREATE TABLE billing_cost_stage_{job.pk}_0 (id bigint)")
+        return job
+
+    job: IngestJob = _committed(make)
+    return job
+
+
+def test_a_running_ingest_without_a_process_is_failed_when_ingests_are_listed(
+    in_schema: None, tmp_path: Path
+) -> None:
+    job = _left_running(_bill(tmp_path))
+    client = TenantClient(HOST)
+    token = api_token(client, "admin", PASSWORD)
+
+    listed = client.get("/api/v1/ingests/", HTTP_AUTHORIZATION=f"Token {token}").json()
+
+    shown = next(row for row in listed["results"] if row["id"] == job.pk)
+    assert shown["status"] == "failed"
+    assert "stopped before it finished" in shown["message"]
+    assert shown["finished_at"] is not None
+    with side_database() as side:
+        assert staging_tables(side, SCHEMA) == []
+    assert AuditEntry.objects.filter(action="ingestjob.fail", object_id=str(job.pk)).exists()
+
+
+def test_the_ingest_page_shows_it_failed_too(in_schema: None, tmp_path: Path) -> None:
+    job = _left_running(_bill(tmp_path))
+    client = TenantClient(HOST)
+    assert client.login(username="admin", password=PASSWORD)
+
+    page = client.get(f"/costs/ingests/{job.pk}/").content.decode()
+
+    assert "stopped before it finished" in page
+    assert IngestJob.objects.get(pk=job.pk).status == IngestStatus.FAILED
+
+
+def test_a_running_ingest_whose_process_lives_stays_running(
+    in_schema: None, tmp_path: Path
+) -> None:
+    job = _left_running(_bill(tmp_path))
+    client = TenantClient(HOST)
+    token = api_token(client, "admin", PASSWORD)
+    # Another session holds the job's claim, as the process carrying it out does.
+    with side_connection(SCHEMA) as other, claimed("ingest", job.pk, on=other) as held:
+        assert held
+        shown = client.get(f"/api/v1/ingests/{job.pk}/", HTTP_AUTHORIZATION=f"Token {token}")
+        assert shown.json()["status"] == "running"
+        with side_database() as side:
+            assert staging_tables(side, SCHEMA) == [f"billing_cost_stage_{job.pk}_0"]
+    # Its process gone, the next look marks it failed.
+    shown = client.get(f"/api/v1/ingests/{job.pk}/", HTTP_AUTHORIZATION=f"Token {token}")
+    assert shown.json()["status"] == "failed"
+
+
+def _claim_released(job_id: int) -> Callable[[], bool]:
+    def check() -> bool:
+        with side_database() as side:
+            row = side.execute(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                "AND objid = %s AND objsubid = 2",
+                [job_id],
+            ).fetchone()
+        return bool(row and row[0] == 0)
+
+    return check
+
+
+def test_an_inline_ingest_killed_mid_way_is_failed_and_the_month_loads_again(
+    in_schema: None, tmp_path: Path
+) -> None:
+    bill = _bill(tmp_path, rows=2000)
+    command = ["ingest_costs", "--tenant", SCHEMA, str(bill), "--inline"]
+    first_log, second_log = tmp_path / "first.log", tmp_path / "second.log"
+    with side_database() as locker:
+        # Given an inline ingest that has staged its rows and waits to publish them
+        with locker.transaction():
+            locker.execute(f'LOCK TABLE "{SCHEMA}".billing_loadedperiod IN EXCLUSIVE MODE')
+            first = start_command(command, first_log)
+            try:
+                wait_for(
+                    "the ingest to wait for its publish",
+                    lambda: waiting_on(locker, SCHEMA, "billing_loadedperiod"),
+                    seconds=60,
+                    log=first_log,
+                )
+                assert staging_tables(locker, SCHEMA)
+                # When its process is killed outright
+                first.send_signal(signal.SIGKILL)
+                first.wait(timeout=10)
+            finally:
+                stop(first)
+        job = IngestJob.objects.order_by("-pk").first()
+        assert job is not None and job.status == IngestStatus.RUNNING
+        wait_for("its session to end", _claim_released(job.pk), seconds=30, log=first_log)
+
+        # Then the next ingest of the month marks it failed, drops its tables, and loads
+        second = start_command(command, second_log)
+        try:
+            assert second.wait(timeout=90) == 0, second_log.read_text()
+        finally:
+            stop(second)
+        assert "Succeeded: Stored 2026-01 of payer 123456789012." in second_log.read_text()
+        job.refresh_from_db()
+        assert job.status == IngestStatus.FAILED
+        assert "stopped before it finished" in job.message
+        assert staging_tables(locker, SCHEMA) == []
+    assert LoadedPeriod.objects.get(billing_account_id=PAYER).job_id != job.pk
+
+
+def test_a_retried_ingest_reports_its_own_counts(tenant_a: Tenant, tmp_path: Path) -> None:
+    bill = _bill(tmp_path, rows=300)
+    job = ingest_job_create(actor=None, paths=[bill], enqueue=False)
+    # What a killed first attempt had counted
+    IngestJob.objects.filter(pk=job.pk).update(
+        status=IngestStatus.RUNNING, attempts=1, rows_read=250, rows_rejected=3
+    )
+
+    job = run_ingest(job.pk)
+
+    assert job.status == IngestStatus.SUCCEEDED, job.message
+    assert (job.rows_read, job.rows_stored, job.rows_rejected) == (300, 300, 0)
+    assert job.attempts == 2
+
+
+def test_an_ingest_that_keeps_killing_its_worker_is_given_up(
+    tenant_a: Tenant, tmp_path: Path
+) -> None:
+    job = ingest_job_create(actor=None, paths=[_bill(tmp_path, rows=10)], enqueue=False)
+    IngestJob.objects.filter(pk=job.pk).update(status=IngestStatus.RUNNING, attempts=MAX_ATTEMPTS)
+
+    job = run_ingest(job.pk)
+
+    assert job.status == IngestStatus.FAILED
+    assert f"stopped {MAX_ATTEMPTS} times" in job.message
+    assert not LoadedPeriod.objects.exists()
