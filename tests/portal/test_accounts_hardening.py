@@ -10,8 +10,9 @@ import pytest
 from django.db import connections
 
 from portal.users import services
+from portal.users.models import User
 from tests.committed import committed_tenant
-from tests.conftest import PASSWORD, TenantClient
+from tests.conftest import PASSWORD, TenantClient, api_token
 
 SCHEMA = "lockout_t"
 HOST = "lockout-t.test.localhost"
@@ -81,3 +82,28 @@ def test_parallel_guesses_check_the_password_at_most_five_times(
     assert right.json()["code"] == "login_throttled"
     page = client.post("/login/", {"username": "ADMIN", "password": PASSWORD})
     assert b"Too many failed logins" in page.content
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "ALPHA.TEST.LOCALHOST",
+        "Alpha.Test.Localhost:8000",
+        "alpha.test.localhost.",
+        "ALPHA.TEST.LOCALHOST.:443",
+    ],
+)
+def test_host_names_match_in_any_case_with_or_without_port_and_trailing_dot(
+    admin_a: User, host: str
+) -> None:
+    client = TenantClient(host)
+
+    login = client.post("/login/", {"username": admin_a.username, "password": PASSWORD})
+    dashboard = client.get("/")
+    token = api_token(client, admin_a.username)
+    users = client.get("/api/v1/users/", HTTP_AUTHORIZATION=f"Token {token}")
+
+    assert login.status_code == 302
+    assert dashboard.status_code == 200 and b"Alpha" in dashboard.content
+    assert users.status_code == 200
+    assert admin_a.username in users.content.decode()
