@@ -10,6 +10,24 @@ from kombu import Exchange, Queue
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
 QUEUES = ("ingest", "allocation", "invoices", "default")
+# Redis and SQS give a message that was taken but not acknowledged to another worker after
+# this long: longer than the longest ingest, since a second delivery of a running job
+# only waits for it (see billing.tasks). A lost worker's jobs come back after it.
+VISIBILITY_TIMEOUT_SECONDS = int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", 6 * 3600))
+
+
+def broker_transport_options(broker_url: str) -> dict[str, object]:
+    """Options of the broker's transport: a worker survives a broker restart, and a
+    message whose worker is lost is delivered again."""
+    scheme = broker_url.split("://", 1)[0]
+    if scheme.startswith(("sqla", "sqlalchemy")):
+        # Passed to SQLAlchemy's create_engine: stale pooled connections (after a
+        # database restart) are replaced instead of failing the worker's polls.
+        return {"pool_pre_ping": True}
+    if scheme in {"redis", "rediss", "sentinel", "sqs"}:
+        return {"visibility_timeout": VISIBILITY_TIMEOUT_SECONDS}
+    return {}  # AMQP: the broker redelivers when the worker's connection closes
+
 
 app = Celery("portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
@@ -25,10 +43,14 @@ app.conf.update(
         "invoices.tasks.*": {"queue": "invoices"},
     },
     # A task is acknowledged when done, so a worker that dies leaves it to be retried;
-    # every task is written to be safe to run again.
+    # every task is written to be safe to run again. A pool process killed mid-task
+    # (kill -9, out of memory) puts its message back on the queue at once, and a task
+    # that runs on when the broker connection drops is stopped, as it will be redelivered.
     task_acks_late=True,
     task_reject_on_worker_lost=True,
+    worker_cancel_long_running_tasks_on_connection_loss=True,
     worker_prefetch_multiplier=1,
+    broker_transport_options=broker_transport_options(os.environ.get("CELERY_BROKER_URL", "sqla")),
     task_ignore_result=True,
     task_serializer="json",
     accept_content=["json"],
