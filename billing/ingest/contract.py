@@ -125,9 +125,10 @@ class NormalizedBatch:
     """Up to a chunk of one file's rows, ready to store.
 
     `issues` holds the first rows of each kind of issue; `issue_counts` counts them all.
-    `source_sums` covers every row of the chunk whose period, payer and cost could be read
-    (stored or not); `rejected_sums` the part of it that was rejected. So for each key,
-    source = stored + rejected, which the store checks after loading.
+    `source_sums` covers every row of the chunk whose period and payer could be read (stored
+    or not; a cost that cannot be read counts as 0); `rejected_sums` the part of it that was
+    rejected. So for each key, source = stored + rejected, which the store checks after
+    loading.
     """
 
     table: pa.Table  # STORE_SCHEMA

@@ -132,7 +132,9 @@ def test_without_amortization_or_public_cost_columns_the_billed_cost_is_used(
     assert column(batch, "effective_cost") == column(batch, "list_cost") == ["10", "10"]
 
 
-def test_an_amortization_value_that_is_missing_rejects_the_row(tmp_path: Path) -> None:
+def test_a_line_without_its_amortization_value_is_kept_at_its_billed_cost(
+    tmp_path: Path,
+) -> None:
     rows = [
         {TYPE: "SavingsPlanCoveredUsage"},
         {TYPE: "RIFee", RI_RECURRING: "1"},
@@ -140,14 +142,21 @@ def test_an_amortization_value_that_is_missing_rejects_the_row(tmp_path: Path) -
     ]
     batch = read(legacy_csv(tmp_path, rows))
 
-    needed = "is needed for the amortized cost of this line but missing"
-    assert [(i.row, i.column, i.message) for i in batch.issues] == [
-        (2, SP_EFFECTIVE, f"{SP_EFFECTIVE} {needed}"),
-        (3, RI_UPFRONT, f"{RI_UPFRONT} {needed}"),
-        (4, RI_EFFECTIVE, f"{RI_EFFECTIVE} is not a number"),
+    needed = "is needed for the amortized cost of this line but missing: EffectiveCost = BilledCost"
+    assert [(i.row, i.column, i.message, i.kind) for i in batch.issues] == [
+        (2, SP_EFFECTIVE, f"{SP_EFFECTIVE} {needed}", IssueKind.INTERPRETED),
+        (3, RI_UPFRONT, f"{RI_UPFRONT} {needed}", IssueKind.INTERPRETED),
+        (
+            4,
+            RI_EFFECTIVE,
+            f"{RI_EFFECTIVE} is not a number; read as null, the row is kept",
+            IssueKind.INTERPRETED,
+        ),
+        (4, RI_EFFECTIVE, f"{RI_EFFECTIVE} {needed}", IssueKind.INTERPRETED),
     ]
-    assert batch.table.num_rows == 0
-    assert batch.source_sums == batch.rejected_sums == {KEY: Sums(3, D(30), D(0))}
+    assert column(batch, "effective_cost") == ["10", "10", "10"]
+    assert batch.rejected_sums == {}
+    assert batch.source_sums == {KEY: Sums(3, D(30), D(30))}
 
 
 def test_rows_are_rejected_with_a_reason_a_person_understands(tmp_path: Path) -> None:
@@ -173,14 +182,17 @@ def test_rows_are_rejected_with_a_reason_a_person_understands(tmp_path: Path) ->
         (5, "2026-02-01T01:00:00Z", f"{end} is after the billing period {period}"),
         (6, "2026-02-30T00:00:00Z", f"{start} is not a date and time"),
         (7, "ten", "lineItem/UnblendedCost is not a number"),
-        (8, "1,5", "lineItem/UsageAmount is not a number"),
+        (8, "1,5", "lineItem/UsageAmount is not a number; read as null, the row is kept"),
     ]  # fmt: skip
-    assert {i.kind for i in batch.issues} == {IssueKind.REJECTED}
-    assert batch.table.num_rows == 1
-    # Rows whose payer or billed cost cannot be read are in no sum; the others are.
+    kinds = [i.kind for i in batch.issues]
+    assert kinds == [IssueKind.REJECTED] * 6 + [IssueKind.INTERPRETED]
+    assert batch.table.num_rows == 2  # a quantity that cannot be read loses no money
+    assert column(batch, "pricing_quantity") == [None, "1"]
+    # Rows whose payer cannot be read are in no sum; a row whose billed cost cannot be
+    # read counts as a row worth nothing.
     other = ("2026-01-02", PAYER)
-    assert batch.source_sums == {KEY: Sums(5, D(50), D(50)), other: Sums(1, D(10), D(10))}
-    assert batch.rejected_sums == {KEY: Sums(4, D(40), D(40)), other: Sums(1, D(10), D(10))}
+    assert batch.source_sums == {KEY: Sums(6, D(50), D(50)), other: Sums(1, D(10), D(10))}
+    assert batch.rejected_sums == {KEY: Sums(4, D(30), D(30)), other: Sums(1, D(10), D(10))}
 
 
 def test_service_and_usage_details(tmp_path: Path) -> None:

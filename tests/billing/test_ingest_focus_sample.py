@@ -23,6 +23,9 @@ NULL = "the literal NULL is read as null"
 EMPTY = "an empty value is read as null"
 NO_ZONE = "a timestamp without time zone is read as UTC"
 ZERO_EFFECTIVE = "EffectiveCost is 0 on a Usage row whose BilledCost is not; kept"
+NO_CONTRACTED = (
+    "ContractedCost is missing: read as BilledCost, as for a charge without a negotiated price"
+)
 
 pytestmark = pytest.mark.skipif(not SAMPLE.exists(), reason="the FOCUS sample is not here")
 
@@ -67,11 +70,11 @@ def test_every_interpreted_or_rejected_value_is_reported(batch: NormalizedBatch)
         (INTERPRETED, "ConsumedQuantity", NULL): 1,
         (INTERPRETED, "ConsumedUnit", NULL): 1,
         (INTERPRETED, "ContractedCost", NULL): 7,
+        (INTERPRETED, "ContractedCost", NO_CONTRACTED): 7,
         (INTERPRETED, "EffectiveCost", ZERO_EFFECTIVE): 608,
         (INTERPRETED, "RegionId", NULL): 7,
         (INTERPRETED, "ResourceId", NULL): 75,
         (INTERPRETED, "Tags", NULL): 289,
-        (REJECTED, "ContractedCost", "ContractedCost is required but missing"): 7,
         (REJECTED, "ChargePeriodStart", "before the billing period"): 1,
     }
 
@@ -80,8 +83,28 @@ def test_rows_are_stored_unless_rejected(batch: NormalizedBatch) -> None:
     rejected = sorted({i.row for i in batch.issues if i.kind is REJECTED})
 
     assert batch.rows_read == 1000
-    assert batch.table.num_rows == 993
-    assert rejected == [927, 928, 943, 946, 949, 950, 952]  # the Oracle rows
+    assert batch.table.num_rows == 999
+    assert rejected == [946]  # charged before its billing period
+
+
+def test_oracle_rows_without_a_contracted_cost_are_kept_at_their_billed_cost(
+    batch: NormalizedBatch,
+) -> None:
+    # The seven Oracle rows have ContractedCost NULL and no ContractedUnitPrice: FOCUS then
+    # takes BilledCost, so only a row that cannot be placed in its billing period is lost.
+    oracle = batch.table.filter(pa.compute.equal(batch.table["billing_account_id"], "20209880"))
+
+    assert oracle.select(["billed_cost", "list_cost", "contracted_cost"]).to_pylist() == [
+        {"billed_cost": billed, "list_cost": listed, "contracted_cost": billed}
+        for billed, listed in [
+            ("0.01200000000", "0.01200000000"),
+            ("0.00000000000", "0.00000000000"),
+            ("0.01200000000", "0.01200000000"),
+            ("0.19200000000", "0.00000000000"),
+            ("0.08000000000", "0.00000000000"),
+            ("0.00107392473", "0.00107392473"),
+        ]
+    ]
 
 
 def test_an_oracle_row_charged_before_its_billing_period_is_rejected(
@@ -90,7 +113,6 @@ def test_an_oracle_row_charged_before_its_billing_period_is_rejected(
     row = [i for i in batch.issues if i.row == 946 and i.kind is REJECTED]
 
     assert [(i.column, i.value, i.message) for i in row] == [
-        ("ContractedCost", "NULL", "ContractedCost is required but missing"),
         (
             "ChargePeriodStart",
             "2024-09-30 22:00:00",
@@ -163,7 +185,6 @@ def test_sums_cover_stored_and_rejected_rows_per_payer(batch: NormalizedBatch) -
         ("2024-10-01", oracle): (1, Decimal("0.24"), Decimal("0")),
     }
     assert {key: s.rows for key, s in batch.rejected_sums.items()} == {
-        ("2024-09-01", oracle): 6,
         ("2024-10-01", oracle): 1,
     }
 

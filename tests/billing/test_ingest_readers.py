@@ -201,9 +201,9 @@ def test_sums_count_read_and_rejected_rows_exactly(tmp_path: Path) -> None:
     batch = next(open_bill(path).batches())
 
     key = ("2026-01-01", PAYER)
-    assert batch.source_sums[key].rows == 3  # the row with an unreadable cost is not counted
+    assert batch.source_sums[key].rows == 4  # a row with an unreadable cost counts as 0
     assert batch.source_sums[key].billed_cost == Decimal("0.30000012")
-    assert batch.rejected_sums[key].rows == 1
+    assert batch.rejected_sums[key].rows == 2
     assert batch.rejected_sums[key].billed_cost == Decimal("0.00000012")
     assert batch.table["billed_cost"].to_pylist() == ["0.1", "0.2"]
 

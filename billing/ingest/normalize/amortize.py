@@ -11,7 +11,9 @@ a CUR does not say whether a refund corrects an earlier period); Tax is `Tax`, `
 
 EffectiveCost (amortized) per line item type, exactly as in BILLING-DATA.md. Most rows take
 a column's text as it is; the two sums (RIFee, SavingsPlanRecurringFee) use Python Decimal
-on those few rows only.
+on those few rows only. Savings Plan columns are read only on Savings Plan lines and
+reservation columns only on reservation lines; where a line's own column has no readable
+value, its EffectiveCost is its BilledCost (as for a file without those columns), reported.
 """
 
 from __future__ import annotations
@@ -68,21 +70,22 @@ class Amortizer:
         self.cost = unblended.text
 
     def _take(self, mask: np.ndarray, field: str) -> None:
-        """Rows in `mask` take `field`'s value; a row without one is rejected."""
+        """Rows in `mask` take `field`'s value; a row without one keeps its BilledCost."""
         if not mask.any():
             return
         source = self.numbers[field]
-        missing = mask & ~valid_mask(source.text) & ~source.invalid
-        self._missing(mask, missing, field)
-        self.cost = pc.if_else(pa.array(mask), source.text, self.cost)
+        present = valid_mask(source.text)
+        self._missing(mask & ~present, field)
+        self.cost = pc.if_else(pa.array(mask & present), source.text, self.cost)
 
-    def _missing(self, mask: np.ndarray, missing: np.ndarray, field: str) -> None:
+    def _missing(self, missing: np.ndarray, field: str) -> None:
         name = self.names[field]
-        self.log.reject(
+        self.log.interpret(
             name,
             missing,
-            None,
-            lambda _value, _i: f"{name} is needed for the amortized cost of this line but missing",
+            self.numbers[field].text,
+            f"{name} is needed for the amortized cost of this line but missing: "
+            "EffectiveCost = BilledCost",
         )
 
     def _zero(self, mask: np.ndarray) -> None:
@@ -90,18 +93,18 @@ class Amortizer:
             self.cost = pc.if_else(pa.array(mask), "0", self.cost)
 
     def _combine(self, mask: np.ndarray, first: str, second: str, *, subtract: bool) -> None:
-        """Rows in `mask` take first + second (or first - second), exactly."""
+        """Rows in `mask` take first + second (or first - second), exactly; a row without
+        both keeps its BilledCost."""
         index = np.flatnonzero(mask)
         if not index.size:
             return
         values: list[str | None] = []
+        for field in (first, second):
+            self._missing(mask & ~valid_mask(self.numbers[field].text), field)
         for i in index.tolist():
             a, b = self.numbers[first].exact(i), self.numbers[second].exact(i)
             if a is None or b is None:
-                missing = np.zeros(len(mask), dtype=bool)
-                missing[i] = not (self.numbers[first].invalid[i] or self.numbers[second].invalid[i])
-                self._missing(mask, missing, first if a is None else second)
-                values.append(None)
+                values.append(self.cost[i].as_py())
                 continue
             total = EXACT.subtract(a, b) if subtract else EXACT.add(a, b)
             values.append(plain_decimal(total))

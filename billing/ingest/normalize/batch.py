@@ -25,7 +25,7 @@ Columns = dict[str, pa.Array | None]
 class SumInputs:
     period_start: pa.Array  # YYYY-MM-DD, null when unreadable
     payer: pa.Array
-    billed: Decimals
+    billed: Decimals  # counts as 0 where unknown
     effective: Decimals  # counts as 0 where unknown
 
 
@@ -44,7 +44,8 @@ def finish(columns: Columns, log: IssueLog, sums: SumInputs, rows_read: int) -> 
     rejected = log.rejected
     if rejected.any():
         table = table.filter(pa.array(~rejected))
-    readable = valid_mask(sums.period_start) & valid_mask(sums.payer) & valid_mask(sums.billed.text)
+    # A row whose BilledCost cannot be read still counts, as a row worth nothing.
+    readable = valid_mask(sums.period_start) & valid_mask(sums.payer)
     return NormalizedBatch(
         table=table,
         rows_read=rows_read,

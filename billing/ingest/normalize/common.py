@@ -18,7 +18,11 @@ import pyarrow.compute as pc
 from billing.ingest.contract import IssueKey, IssueKind, RowIssue
 
 EXACT = Context(prec=200)  # Decimal arithmetic on sums and amortization never rounds
-NULL_LITERAL = "NULL"
+# How exports write "no value" (SQL, Python, spreadsheets, pandas), compared without case;
+# blank (whitespace only) values count too.
+NULL_SPELLINGS = frozenset({"null", "none", "n/a", "nan"})
+_LONGEST_NULL_SPELLING = max(map(len, NULL_SPELLINGS))
+_BLANKS = np.frombuffer(b" \t\r\n", dtype=np.uint8)
 # Rows kept per issue and batch; every occurrence is counted.
 EXAMPLE_ROWS = 1000
 
@@ -163,6 +167,27 @@ class IssueLog:
     def interpret(self, column: str, mask: np.ndarray, values: pa.Array, message: Message) -> None:
         self.add(column, mask, values, message, IssueKind.INTERPRETED)
 
+    def take_kept(self, other: IssueLog, note: str) -> None:
+        """Take `other`'s issues (same rows) as this log's, its rejections as values
+        that were read with `note` instead: those rows are kept."""
+        start = len(self._issues)
+        for row_index, order, issue in other._issues:
+            if issue.kind is IssueKind.REJECTED:
+                issue = RowIssue(
+                    issue.file,
+                    issue.row,
+                    issue.column,
+                    issue.value,
+                    f"{issue.message}; {note}",
+                    IssueKind.INTERPRETED,
+                )
+            self._issues.append((row_index, start + order, issue))
+        for (file, column, message, kind), count in other.counts.items():
+            if kind == str(IssueKind.REJECTED):
+                message, kind = f"{message}; {note}", str(IssueKind.INTERPRETED)
+            key = (file, column, message, kind)
+            self.counts[key] = self.counts.get(key, 0) + count
+
     def issues(self) -> list[RowIssue]:
         self._issues.sort(key=_row_and_order)
         return [issue for _, _, issue in self._issues]
@@ -175,14 +200,52 @@ def _row_and_order(item: tuple[int, int, RowIssue]) -> tuple[int, int]:
 def clean_text(
     values: pa.Array | pa.ChunkedArray, column: str, log: IssueLog, *, report_empty: bool
 ) -> pa.Array:
-    """Strings with the literal `NULL` and (reported or not) empty strings as null."""
+    """Strings with every spelling of null (`NULL`, `None`, `N/A`, `NaN`, blank) as null,
+    each spelling reported; empty strings too, reported or not."""
     values = string_array(values)
-    empty = (lengths(values) == 0) & valid_mask(values)
-    literal = mask_of(pc.equal(values, NULL_LITERAL))
-    log.interpret(column, literal, values, "the literal NULL is read as null")
+    sizes = lengths(values)
+    empty = (sizes == 0) & valid_mask(values)
+    spelled = _null_spellings(values, sizes)
+    for spelling, mask in spelled.items():
+        message = (
+            "a blank value is read as null"
+            if not spelling.strip()
+            else f"the literal {spelling} is read as null"
+        )
+        log.interpret(column, mask, values, message)
     if report_empty:
         log.interpret(column, empty, values, "an empty value is read as null")
-    return null_where(values, empty | literal)
+    for mask in spelled.values():
+        empty |= mask
+    return null_where(values, empty)
+
+
+def _null_spellings(values: pa.Array, sizes: np.ndarray) -> dict[str, np.ndarray]:
+    """Rows that spell null, by spelling as written. Only short values and values that
+    start with a blank are looked at, so long ids and amounts cost nothing."""
+    data = values.buffers()[2]
+    candidates = (sizes > 0) & (sizes <= _LONGEST_NULL_SPELLING)
+    if data is not None and len(values) and candidates.size:
+        raw = np.frombuffer(data, dtype=np.uint8)
+        if raw.size:
+            starts = np.minimum(offsets(values)[:-1], raw.size - 1)
+            candidates |= (sizes > 0) & np.isin(raw[starts], _BLANKS)
+    candidates &= valid_mask(values)
+    index = np.flatnonzero(candidates)
+    if not index.size:
+        return {}
+    shown = values.take(pa.array(index))
+    normal = pc.utf8_lower(pc.utf8_trim_whitespace(shown))
+    hits = mask_of(pc.is_in(normal, value_set=pa.array(["", *sorted(NULL_SPELLINGS)])))
+    if not hits.any():
+        return {}
+    rows = index[hits]
+    distinct = Distinct(shown.filter(pa.array(hits)))
+    found: dict[str, np.ndarray] = {}
+    for k, spelling in enumerate(distinct.values):
+        found[spelling] = np.zeros(len(values), dtype=bool)
+        found[spelling][rows[distinct.indices == k]] = True
+    return found
 
 
 def required(

@@ -5,7 +5,10 @@ pricing/publicOnDemandCost (0 for SavingsPlanNegation and discount lines that ha
 else BilledCost; BilledCost for every row when the column is absent); ContractedCost =
 BilledCost, as a CUR has no contracted cost. ServiceName = product/ProductName, else
 lineItem/ProductCode; ServiceCategory from the product code where known. In a CUR an empty
-field is simply absent, so empty strings become null without being reported.
+field is simply absent, so empty strings become null without being reported; other
+spellings of null (`None`, `NULL`, ...) are reported. Only an unreadable UnblendedCost,
+date, payer, currency or line item type rejects a row: other numbers that cannot be read
+are read as null (reported), and ListCost and EffectiveCost fall back to BilledCost.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from billing.ingest.contract import NormalizedBatch
+from billing.ingest.duplicates import identify_line_items
 from billing.ingest.formats import CUR_RI_FIELDS, CUR_SP_FIELDS, Layout
 from billing.ingest.normalize import amortize
 from billing.ingest.normalize.batch import Columns, SumInputs, finish
@@ -29,6 +33,7 @@ from billing.ingest.normalize.common import (
     valid_mask,
 )
 from billing.ingest.normalize.decimals import Decimals, parse_decimals
+from billing.ingest.normalize.secondary import parse_secondary
 from billing.ingest.normalize.services import service_category
 from billing.ingest.normalize.tags import TagNormalizer
 from billing.ingest.normalize.times import (
@@ -103,9 +108,13 @@ class CurNormalizer:
         self._commitment(text, out)
         period = self._period(table, log, out)
         out["tags"] = self._tags(table, log, n)
-        return finish(
+        batch = finish(
             out, log, SumInputs(period.start.date, text["payer"], unblended, effective), n
         )
+        batch.line_items = identify_line_items(
+            table, self.fields, log, period_start=period.start.date, payer=text["payer"]
+        )
+        return batch
 
     def _numbers(self, table: pa.Table, log: IssueLog) -> dict[str, Decimals]:
         numbers = {}
@@ -113,7 +122,8 @@ class CurNormalizer:
             if key in self.fields:
                 name = self.fields[key]
                 values = clean_text(table[name], name, log, report_empty=False)
-                numbers[key] = parse_decimals(values, name, log)
+                parse = parse_decimals if key == "unblended_cost" else parse_secondary
+                numbers[key] = parse(values, name, log)
         return numbers
 
     def _classify(self, line_item_type: pa.Array, out: Columns, log: IssueLog) -> np.ndarray:

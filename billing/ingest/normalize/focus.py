@@ -5,7 +5,10 @@ they are read as null. Values of the listed columns that differ from an allowed 
 in case are read as that value and reported; an unknown ChargeCategory rejects its row,
 other unknown values are kept and reported. A Usage row whose EffectiveCost is 0 while its
 BilledCost is not is kept and reported as a remark. `ProviderName` falls back to 1.3's
-`ServiceProviderName`.
+`ServiceProviderName`. A row is rejected only when its BilledCost, dates, billing account,
+currency or ChargeCategory cannot be read: a null or unreadable EffectiveCost, ListCost or
+ContractedCost is derived from BilledCost as the spec does for rows without unit prices
+(see `_derive_costs`), and reported.
 """
 
 from __future__ import annotations
@@ -26,8 +29,10 @@ from billing.ingest.normalize.common import (
     clean_text,
     mask_of,
     required,
+    valid_mask,
 )
 from billing.ingest.normalize.decimals import Decimals, parse_decimals
+from billing.ingest.normalize.secondary import fill_missing, parse_secondary
 from billing.ingest.normalize.services import SERVICE_CATEGORIES
 from billing.ingest.normalize.tags import TagNormalizer
 from billing.ingest.normalize.times import (
@@ -97,6 +102,9 @@ class FocusNormalizer:
         providers = [out[key] for key in ("service_provider_name", "provider_name") if key in out]
         out["provider_name"] = pc.coalesce(*providers) if providers else None
         self._zero_effective(out, numbers, log)
+        self._derive_costs(out, numbers, log)
+        for key, parsed in numbers.items():
+            out[key] = parsed.text
         period = self._period(out, raw, log)
         if "tags" in raw:
             tags = out.get("tags", raw["tags"])
@@ -110,14 +118,43 @@ class FocusNormalizer:
         return finish(out, log, sums, table.num_rows)
 
     def _numbers(self, out: Columns, raw: Columns, log: IssueLog) -> dict[str, Decimals]:
+        """The cost and quantity columns; only an unreadable BilledCost rejects a row."""
         numbers = {}
         for key in _NUMBERS:
             if key in out:
-                numbers[key] = parse_decimals(out[key], self.fields[key], log)
-                out[key] = numbers[key].text
-        for key in _NUMBERS[:4]:
-            required(numbers[key].text, self.fields[key], log, raw[key], numbers[key].invalid)
+                parse = parse_decimals if key == "billed_cost" else parse_secondary
+                numbers[key] = parse(out[key], self.fields[key], log)
+        billed = numbers["billed_cost"]
+        required(billed.text, self.fields["billed_cost"], log, raw["billed_cost"], billed.invalid)
         return numbers
+
+    def _derive_costs(self, out: Columns, numbers: dict[str, Decimals], log: IssueLog) -> None:
+        """Null EffectiveCost, ListCost and ContractedCost as FOCUS defines them for a row
+        without unit prices: BilledCost, except that a commitment purchase (which covers
+        future charges) has an EffectiveCost of 0."""
+        every = np.ones(log.n, dtype=bool)
+        billed = numbers["billed_cost"]
+        purchase = mask_of(pc.equal(out["charge_category"], "Purchase"))
+        commitment = out.get("commitment_discount_id")
+        if commitment is not None:
+            purchase &= valid_mask(commitment)
+        else:
+            purchase[:] = False
+        zero = Decimals(pa.repeat(pa.scalar("0"), log.n), pa.repeat(pa.scalar(0.0), log.n), ~every)
+        for key, fallback, where, said in (
+            ("effective_cost", zero, purchase, "0, as for a commitment purchase"),
+            ("effective_cost", billed, every, "BilledCost"),
+            ("list_cost", billed, every, "BilledCost, as for a charge without a list price"),
+            (
+                "contracted_cost",
+                billed,
+                every,
+                "BilledCost, as for a charge without a negotiated price",
+            ),
+        ):
+            name = self.fields[key]
+            message = f"{name} is missing: read as {said}"
+            numbers[key] = fill_missing(numbers[key], fallback, where, name, log, message)
 
     def _enum(self, key: str, values: pa.Array, log: IssueLog) -> pa.Array:
         name = self.fields[key]
