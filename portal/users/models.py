@@ -38,6 +38,16 @@ class User(AbstractUser):
     class Meta:
         ordering = ["username"]
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # set_password() on this instance (Django's `changepassword` and admin pages do
+        # it outside our services): API tokens must not outlive the old password.
+        password_set = self.pk is not None and getattr(self, "_password", None) is not None
+        super().save(*args, **kwargs)
+        if password_set:
+            from portal.users.services import user_tokens_revoke
+
+            user_tokens_revoke(user=self)
+
     @property
     def sees_whole_tenant(self) -> bool:
         return self.role in TENANT_WIDE_ROLES

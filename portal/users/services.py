@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from rest_framework.authtoken.models import Token
 
 from portal.audit.services import audit_record, audited_update, snapshot
 from portal.core.errors import ApplicationError
@@ -123,5 +124,17 @@ def user_update(*, actor: Any, instance: User, **data: Any) -> User:
             _check_password(password, instance)
             instance.set_password(password)
             data["password"] = instance.password
-            audit_record(actor=actor, action="user.set_password", instance=instance)
+            revoked = user_tokens_revoke(user=instance)
+            audit_record(
+                actor=actor,
+                action="user.set_password",
+                instance=instance,
+                after={"api_tokens_revoked": revoked},
+            )
         return audited_update(actor=actor, instance=instance, data=data)
+
+
+def user_tokens_revoke(*, user: User) -> int:
+    """Delete the user's API tokens (after a password change); how many there were."""
+    deleted, _ = Token.objects.filter(user=user).delete()
+    return deleted
