@@ -42,6 +42,8 @@ def ingest_jobs_fail_stopped(*, keep: int | None = None) -> list[int]:
     schema = connection.schema_name  # type: ignore[attr-defined]
     # Another session than Django's: a session's own advisory locks are reentrant.
     with side_connection(schema) as side:
+        # A job row locked by an open transaction (the caller's own, say) is left for later.
+        side.execute("SET lock_timeout = '2s'")
         for job_id in job_ids:
             with claimed("ingest", job_id, on=side) as gone:
                 # While the claim is held here, no retry can start the job.
@@ -62,9 +64,12 @@ def ingest_jobs_fail_stopped(*, keep: int | None = None) -> list[int]:
 def _fail(side: psycopg.Connection[Any], job_id: int) -> bool:
     """Mark the job failed if it is still running (committed at once); whether it was."""
     table = IngestJob._meta.db_table
-    cursor = side.execute(
-        f"UPDATE {table} SET status = %s, message = %s, finished_at = %s "
-        "WHERE id = %s AND status = %s",
-        [IngestStatus.FAILED, STOPPED_MESSAGE, timezone.now(), job_id, IngestStatus.RUNNING],
-    )
+    try:
+        cursor = side.execute(
+            f"UPDATE {table} SET status = %s, message = %s, finished_at = %s "
+            "WHERE id = %s AND status = %s",
+            [IngestStatus.FAILED, STOPPED_MESSAGE, timezone.now(), job_id, IngestStatus.RUNNING],
+        )
+    except psycopg.errors.LockNotAvailable:
+        return False
     return bool(cursor.rowcount)

@@ -15,6 +15,7 @@ from django.db import connection, connections
 
 from billing.generator import write_cur_legacy
 from billing.ingest.connections import claimed, side_connection
+from billing.ingest.liveness import ingest_jobs_fail_stopped
 from billing.ingest.pipeline import MAX_ATTEMPTS, run_ingest
 from billing.models import IngestJob, IngestStatus, LoadedPeriod
 from billing.services.ingests import ingest_job_create
@@ -137,6 +138,22 @@ def test_a_running_ingest_whose_process_lives_stays_running(
     # Its process gone, the next look marks it failed.
     shown = client.get(f"/api/v1/ingests/{job.pk}/", HTTP_AUTHORIZATION=f"Token {token}")
     assert shown.json()["status"] == "failed"
+
+
+def test_a_job_row_another_transaction_holds_is_left_for_a_later_look(
+    in_schema: None, tmp_path: Path
+) -> None:
+    job = _left_running(_bill(tmp_path))
+    looked: list[list[int]] = []
+    with side_database() as other, other.transaction():
+        other.execute(
+            f'SELECT id FROM "{SCHEMA}".billing_ingestjob WHERE id = %s FOR UPDATE', [job.pk]
+        )
+        look = threading.Thread(target=lambda: looked.append(_committed(ingest_jobs_fail_stopped)))
+        look.start()
+        look.join(timeout=20)
+        assert looked == [[]], "the look waited for the row"
+    assert ingest_jobs_fail_stopped() == [job.pk]
 
 
 def _claim_released(job_id: int) -> Callable[[], bool]:
