@@ -28,7 +28,12 @@ from billing.ingest.findings import Findings
 from billing.ingest.liveness import ingest_jobs_fail_stopped
 from billing.ingest.publish import publish_loads
 from billing.ingest.readers import BillReader, open_bill
-from billing.ingest.reconcile import IngestCheckError, check_sums
+from billing.ingest.reconcile import (
+    IngestCheckError,
+    check_sums,
+    period_sums_record,
+    require_stored_rows,
+)
 from billing.ingest.registration import register_seen_accounts
 from billing.ingest.staging import STAGE_PREFIX, PeriodLoad, StagingLoader
 from billing.ingest.summaries import BatchGroups, RollupGrouper
@@ -127,8 +132,10 @@ def _load_and_publish(job: IngestJob, findings: Findings) -> list[PeriodLoad]:
             loads = list(loader.finish().values())
             check_sums(loads)
         _report_progress(side, job)
+    require_stored_rows(job, loads, findings)
     stored = [load for load in loads if load.stored.rows]
     publish_loads(job=job, loads=stored, tag_keys=summary_tag_keys())
+    period_sums_record(job=job, loads=[load for load in loads if not load.stored.rows])
     drop_staging_tables(f"{STAGE_PREFIX}{job.pk}_")
     job.notes += register_seen_accounts(actor=job.created_by, loads=stored)
     job.rows_rejected = job.rows_read - sum(load.stored.rows for load in loads)

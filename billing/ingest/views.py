@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.views.generic import DetailView, ListView, View
 
 from billing.ingest.liveness import ingest_jobs_fail_stopped
+from billing.ingest.reconcile import rejected_money
 from billing.models import IngestJob
 from billing.services.ingests import ingest_job_create
 from portal.core.errors import ApplicationError
@@ -67,6 +68,12 @@ class IngestDetailView(ScopedViewMixin, DetailView[IngestJob]):
 
     def get_queryset(self) -> Any:
         return super().get_queryset().prefetch_related("period_sums", "issues")
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        if self.object.is_finished:
+            context["rejected_money"] = rejected_money(self.object)
+        return context
 
 
 class IngestUploadView(WriteRoleRequiredMixin, View):

@@ -4,6 +4,7 @@ spelling of null is read as null and reported, FOCUS costs a row lacks are deriv
 from __future__ import annotations
 
 import csv
+import html
 import io
 from decimal import Decimal as D
 from pathlib import Path
@@ -11,10 +12,19 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.db.models import Sum
 
 from billing.ingest.contract import NormalizedBatch, Sums
 from billing.ingest.formats import snake
+from billing.ingest.pipeline import run_ingest
 from billing.ingest.readers import open_bill
+from billing.ingest.reconcile import rejected_money
+from billing.models import CostLineItem, IngestJob, IngestStatus
+from billing.services.ingests import ingest_job_create
+from portal.tenants.models import Tenant
+from tests.conftest import TenantClient
 
 PAYER = "111122223333"
 KEY = ("2026-01-01", PAYER)
@@ -245,3 +255,98 @@ def test_a_focus_row_is_rejected_only_for_its_billed_cost_dates_or_account(
     # cannot be read belongs to no payer's sums.
     assert batch.source_sums == {KEY: Sums(4, D("5"), D("8.5"))}
     assert batch.rejected_sums == {KEY: Sums(3, D("2.5"), D("6"))}
+
+
+# Through the whole ingest: what the page and `ingest_costs` say about rejected money.
+
+
+def ingest(path: Path) -> IngestJob:
+    return run_ingest(ingest_job_create(actor=None, paths=[path], enqueue=False).pk)
+
+
+def stored_billed(payer: str = PAYER) -> D | None:
+    rows = CostLineItem.objects.filter(billing_account_id=payer)
+    return rows.aggregate(total=Sum("billed_cost"))["total"]
+
+
+def test_a_generated_cur_month_is_stored_to_the_cent(tenant_a: Tenant, tmp_path: Path) -> None:
+    job = ingest(cur_month(tmp_path))
+
+    assert job.status == IngestStatus.SUCCEEDED, job.message
+    assert stored_billed() == D("30.176")  # the file's own total
+    period = job.period_sums.get()
+    assert (period.source_billed_cost, period.rejected_billed_cost) == (D("30.176"), 0)
+    assert rejected_money(job) == "No row was rejected (9 read)."
+
+
+def test_the_page_and_the_command_say_in_one_line_how_much_money_was_rejected(
+    tenant_a: Tenant, admin_client_a: TenantClient, tmp_path: Path
+) -> None:
+    rows = [
+        FOCUS_ROW,
+        FOCUS_ROW,
+        {**FOCUS_ROW, "ListCost": "NULL"},
+        {**FOCUS_ROW, "BilledCost": "5", "ChargePeriodStart": "2025-12-31T00:00:00Z"},
+        {**FOCUS_ROW, "BilledCost": "ten"},
+        {**FOCUS_ROW, "BilledCost": "7", "BillingAccountId": "NULL"},
+    ]
+    path = write_csv(tmp_path / "focus.csv", list(FOCUS_ROW), rows)
+    out = io.StringIO()
+
+    call_command(
+        "ingest_costs", "--tenant", tenant_a.schema_name, "--inline", str(path), stdout=out
+    )
+
+    line = (
+        "Rejected 3 of 6 rows, worth 5 in BilledCost (40.0% of the files' 12.5); 1 of them "
+        "without a readable billing period or payer, so in no sum."
+    )
+    assert line in out.getvalue().splitlines()
+    job = IngestJob.objects.get()
+    assert stored_billed() == D("7.5")
+    page = admin_client_a.get(f"/costs/ingests/{job.pk}/")
+    assert line in html.unescape(page.content.decode())
+
+
+def test_an_ingest_that_stores_no_row_fails_and_leaves_the_month_stored(
+    tenant_a: Tenant, tmp_path: Path
+) -> None:
+    assert ingest(cur_month(tmp_path)).status == IngestStatus.SUCCEEDED
+    rows = [{**CUR_ROW, TYPE: "Mystery", COST: cost} for cost in ("1", "2", "3.5")]
+    bad = write_csv(tmp_path / "mystery.csv", list(CUR_ROW), rows)
+
+    job = ingest(bad)
+
+    assert job.status == IngestStatus.FAILED
+    assert job.message == (
+        "No row could be stored: 3 of 3 rows were rejected; most common reason: "
+        "lineItem/LineItemType is not a known line item type (3 rows of mystery.csv)."
+    )
+    assert stored_billed() == D("30.176")  # the month stored before
+    assert (job.rows_read, job.rows_stored, job.rows_rejected) == (3, 0, 3)
+    period = job.period_sums.get()
+    assert (period.source_billed_cost, period.rejected_billed_cost) == (D("6.5"), D("6.5"))
+    assert rejected_money(job) == (
+        "Rejected 3 of 3 rows, worth 6.5 in BilledCost (100.0% of the files' 6.5)."
+    )
+    assert not [name for name in connection.introspection.table_names() if "_stage_" in name]
+
+
+def test_a_payer_whose_rows_are_all_rejected_keeps_its_money_in_the_sums(
+    tenant_a: Tenant, tmp_path: Path
+) -> None:
+    other = "444455556666"
+    rows = [
+        {**CUR_ROW, COST: "2"},
+        {**CUR_ROW, "bill/PayerAccountId": other, COST: "8", TYPE: "Mystery"},
+    ]
+    job = ingest(write_csv(tmp_path / "two.csv", list(CUR_ROW), rows))
+
+    assert job.status == IngestStatus.SUCCEEDED, job.message
+    sums = {s.billing_account_id: s for s in job.period_sums.all()}
+    assert sums[other].stored_rows == 0
+    assert (sums[other].source_billed_cost, sums[other].rejected_billed_cost) == (8, 8)
+    assert stored_billed(other) is None
+    assert rejected_money(job) == (
+        "Rejected 1 of 2 rows, worth 8 in BilledCost (80.0% of the files' 10)."
+    )

@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django_tenants.utils import schema_context
 
 from billing.ingest.pipeline import run_ingest
+from billing.ingest.reconcile import rejected_money
 from billing.models import IngestJob, IngestStatus
 from billing.services.ingests import ingest_job_create
 from portal.core.errors import ApplicationError
@@ -69,6 +70,7 @@ class Command(BaseCommand):
             f"Rows read {job.rows_read:,}, stored {job.rows_stored:,}, "
             f"rejected {job.rows_rejected:,}."
         )
+        self.stdout.write(rejected_money(job))
         for note in job.notes:
             self.stdout.write(f"  note: {note}")
         for key, count in job.issue_counts.items():
