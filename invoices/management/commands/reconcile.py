@@ -6,18 +6,13 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django_tenants.utils import schema_context
 
-from invoices.reconcile import (
-    COLUMN_LABELS,
-    COLUMNS,
-    Amounts,
-    CategoryReconciliation,
-    Reconciliation,
-    reconcile,
-)
+from invoices.reconcile import Amounts, CategoryReconciliation, Reconciliation, reconcile
+from invoices.reconcile_text import Widths, column_widths, heading_line, row_line
 from invoices.serializers import money
 from portal.tenants.models import Tenant
 
-WIDTH = 22
+# A line of a category's table: a label with a figure per cost column, or text as it is.
+Line = tuple[str, Amounts] | str
 
 
 def period_option(text: str) -> date:
@@ -65,10 +60,8 @@ class Command(BaseCommand):
                 f"{'has' if len(unbalanced) == 1 else 'have'} a difference (see above)."
             )
 
-    def _row(self, label: str, amounts: Amounts) -> None:
-        # Fixed-point, every digit: a zero with many decimals would print as "0E-10".
-        figures = "".join(f"{value:>{WIDTH}f}" for _, value in amounts.items())
-        self.stdout.write(f"  {label[:34]:<34}{figures}")
+    def _row(self, label: str, amounts: Amounts, widths: Widths | None = None) -> None:
+        self.stdout.write(row_line(label, amounts, widths))
 
     def _print(self, result: Reconciliation) -> None:
         self.stdout.write(f"Reconciliation of {result.period:%Y-%m}")
@@ -82,35 +75,40 @@ class Command(BaseCommand):
         status = "balanced" if part.balanced else "DIFFERENCE"
         self.stdout.write("")
         self.stdout.write(f"{part.category.name} ({run}): {status}")
-        header = "".join(f"{COLUMN_LABELS[c]:>{WIDTH}}" for c in COLUMNS)
-        self.stdout.write(f"  {'':<34}{header}")
-        for label, amounts in part.rows:
-            self._row(label, amounts)
-        self._details(part)
+        lines: list[Line] = [*part.rows, *self._details(part)]
+        # One set of widths for the category, so its details line up under its totals.
+        widths = column_widths(line for line in lines if not isinstance(line, str))
+        self.stdout.write(heading_line(widths))
+        for line in lines:
+            if isinstance(line, str):
+                self.stdout.write(line)
+            else:
+                self._row(*line, widths=widths)
         for text in part.notes:
             self.stdout.write(f"  note: {text}")
 
-    def _details(self, part: CategoryReconciliation) -> None:
+    def _details(self, part: CategoryReconciliation) -> list[Line]:
         """Where the invoiced and unbilled figures come from, and the credit notes."""
+        lines: list[Line] = []
         if part.invoiced:
-            self.stdout.write("  Invoices:")
+            lines.append("  Invoices:")
         for item in part.invoiced:
             number = item.invoice.number or f"draft {item.invoice.pk}"
-            self._row(f"  {item.unit.name} ({number})", item.amounts)
+            lines.append((f"  {item.unit.name} ({number})", item.amounts))
         if part.unbilled_values:
-            self.stdout.write("  Unbilled values (no billing unit):")
-        for value in part.unbilled_values:
-            self._row(f"  {value.value}", value.amounts)
+            lines.append("  Unbilled values (no billing unit):")
+        lines.extend((f"  {value.value}", value.amounts) for value in part.unbilled_values)
         if part.unbilled_units:
-            self.stdout.write("  Units without an invoice:")
+            lines.append("  Units without an invoice:")
         for unit in part.unbilled_units:
-            self._row(f"  {unit.unit.name}", unit.amounts)
-            self.stdout.write(f"      {unit.reason}")
+            lines.append((f"  {unit.unit.name}", unit.amounts))
+            lines.append(f"      {unit.reason}")
         if part.credit_notes:
-            self.stdout.write("  Credit notes (change the resale amount, not the wholesale):")
+            lines.append("  Credit notes (change the resale amount, not the wholesale):")
         for note in part.credit_notes:
             original = note.original.number if note.original else ""
-            self.stdout.write(
+            lines.append(
                 f"    {note.number} of {original} ({note.unit.name}): "
                 f"{money(note.total, note.currency)} {note.currency}"
             )
+        return lines
