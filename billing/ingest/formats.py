@@ -4,6 +4,11 @@ A `Layout` maps the logical fields a normalizer needs to the columns of one file
 names are matched case-insensitively; CUR fields are named once in the legacy CSV spelling
 (`lineItem/UnblendedCost`) and also found under their snake_case spelling
 (`line_item_unblended_cost`), which both legacy CUR Parquet and CUR 2.0 use.
+
+A header that names a column twice, or two columns that these rules read as one field
+(`BilledCost` and `billedcost`, `lineItem/UnblendedCost` and `line_item_unblended_cost`),
+is refused: which copy holds the values is anyone's guess. Tag columns that differ in case
+are different tags, as in AWS.
 """
 
 from __future__ import annotations
@@ -50,6 +55,10 @@ CUR_FIELDS: dict[str, str] = {
     # CUR 2.0 only: map columns (JSON text in CSV).
     "product_map": "product",
     "tags_map": "resource_tags",
+    # What identifies a line item within its billing period and payer (a line item that
+    # spans hours or days repeats its id once per time interval).
+    "line_item_id": "identity/LineItemId",
+    "time_interval": "identity/TimeInterval",
 }
 CUR_REQUIRED = (
     "payer",
@@ -176,18 +185,33 @@ def snake(name: str) -> str:
     return re.sub(r"_+", "_", out).strip("_")
 
 
-def detect(columns: list[str], file: str) -> Layout:
-    """Tell the format from the header; raise `BillFileError` if it is not a bill we read."""
-    lower = {name.lower(): name for name in reversed(columns)}  # first spelling wins
+# Quantities, not money (lower case, every spelling): they may be far larger than amounts.
+QUANTITY_COLUMNS = frozenset(
+    spelling
+    for name in (
+        CUR_FIELDS["usage_amount"],
+        FOCUS_OPTIONAL["consumed_quantity"],
+        FOCUS_OPTIONAL["pricing_quantity"],
+    )
+    for spelling in (name.lower(), snake(name))
+)
+
+
+def detect(header: list[str], file: str) -> Layout:
+    """Tell the format from the header (its column names in order, "" for a column without
+    a name); raise `BillFileError` if it is not a bill we read or names a column twice."""
+    positions = _positions(header, file)
+    columns = list(positions)
+    lower = {name.lower(): name for name in reversed(columns)}
     if any(name.startswith(("lineitem/", "bill/")) for name in lower):
-        return _cur_layout(columns, file, BillFormat.CUR_LEGACY, slashed=True)
+        return _cur_layout(positions, file, BillFormat.CUR_LEGACY, slashed=True)
     if any(name.startswith(("line_item_", "bill_")) for name in lower):
         is_cur2 = "bill_payer_account_name" in lower or "resource_tags" in lower
         fmt = BillFormat.CUR_2 if is_cur2 else BillFormat.CUR_LEGACY
-        return _cur_layout(columns, file, fmt, slashed=False)
+        return _cur_layout(positions, file, fmt, slashed=False)
     focus_lower = {name.lower() for name in FOCUS_REQUIRED.values()}
     if len(focus_lower & lower.keys()) >= 3:
-        return _focus_layout(lower, file)
+        return _focus_layout(positions, file)
     shown = ", ".join(columns[:5]) + (", ..." if len(columns) > 5 else "")
     raise BillFileError(
         file,
@@ -197,14 +221,50 @@ def detect(columns: list[str], file: str) -> Layout:
     )
 
 
-def _cur_layout(columns: list[str], file: str, fmt: BillFormat, *, slashed: bool) -> Layout:
-    lower = {name.lower(): name for name in reversed(columns)}
+def _positions(header: list[str], file: str) -> dict[str, int]:
+    """Each named column's position (1 for the first); a name given twice is refused."""
+    found: dict[str, list[int]] = {}
+    for position, name in enumerate(header, start=1):
+        if name:
+            found.setdefault(name, []).append(position)
+    repeated = [f"{name} ({_listed(where)})" for name, where in found.items() if len(where) > 1]
+    if repeated:
+        raise BillFileError(
+            file,
+            f"the header names a column more than once: {'; '.join(repeated)}. Keep one "
+            "copy of each column and load the file again",
+            row=1,
+        )
+    return {name: where[0] for name, where in found.items()}
+
+
+def _listed(positions: list[int]) -> str:
+    shown = [str(p) for p in positions]
+    return f"columns {', '.join(shown[:-1])} and {shown[-1]}"
+
+
+def _field_column(positions: dict[str, int], spellings: tuple[str, ...], file: str) -> str | None:
+    """The one column spelled as one of `spellings` (lower case), if any; two are refused."""
+    found = [name for name in positions if name.lower() in spellings]
+    if len(found) > 1:
+        shown = " and ".join(f"{name} (column {positions[name]})" for name in found)
+        raise BillFileError(
+            file,
+            f"the header has the same column under two spellings: {shown}. Keep one and "
+            "load the file again",
+            row=1,
+        )
+    return found[0] if found else None
+
+
+def _cur_layout(positions: dict[str, int], file: str, fmt: BillFormat, *, slashed: bool) -> Layout:
+    columns = list(positions)
     fields: dict[str, str] = {}
     for key, legacy_name in CUR_FIELDS.items():
-        for candidate in (legacy_name.lower(), snake(legacy_name)):
-            if candidate in lower:
-                fields[key] = lower[candidate]
-                break
+        spellings = tuple(dict.fromkeys((legacy_name.lower(), snake(legacy_name))))
+        found = _field_column(positions, spellings, file)
+        if found is not None:
+            fields[key] = found
     if "region" not in fields and "region_legacy" in fields:
         fields["region"] = fields["region_legacy"]
     fields.pop("region_legacy", None)
@@ -237,17 +297,18 @@ def _cur_notes(layout: Layout) -> None:
     notes.append("ContractedCost = BilledCost (a CUR has no contracted cost)")
 
 
-def _focus_layout(lower: dict[str, str], file: str) -> Layout:
+def _focus_layout(positions: dict[str, int], file: str) -> Layout:
+    lower = {name.lower(): name for name in positions}
     missing = [name for name in FOCUS_REQUIRED.values() if name.lower() not in lower]
     if missing:
         raise BillFileError(
             file, f"FOCUS file without required columns: {', '.join(missing)}", row=1
         )
-    fields = {
-        store: lower[name.lower()]
-        for store, name in {**FOCUS_REQUIRED, **FOCUS_OPTIONAL}.items()
-        if name.lower() in lower
-    }
+    fields = {}
+    for store, name in {**FOCUS_REQUIRED, **FOCUS_OPTIONAL}.items():
+        found = _field_column(positions, (name.lower(),), file)
+        if found is not None:
+            fields[store] = found
     known = {name.lower() for name in FOCUS_COLUMNS}
     unknown = [
         original

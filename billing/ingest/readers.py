@@ -7,6 +7,12 @@ columns the format needs are read, so memory stays bounded whatever the file siz
 Anything that makes the file as a whole unreadable raises `BillFileError`, possibly only
 while iterating `batches()` (a gzip stream that ends early is found at its end): a caller
 must not commit anything of a file before its last batch was read.
+
+Text must be UTF-8. A byte that is not, in a column that is read (or in the header), refuses
+the whole file, naming its row and column: such a file is in another encoding, and dropping
+only the rows that happen to show it would lose money silently. Columns that are not read
+are never decoded. A CSV row may be up to `MAX_ROW_BYTES` long; a longer one refuses the
+file, naming the row.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from billing.ingest.contract import BillFileError, BillFormat, NormalizedBatch
+from billing.ingest.csv_checks import find_long_row, first_invalid_utf8
 from billing.ingest.formats import Layout, detect
 from billing.ingest.normalize.cur import CurNormalizer
 from billing.ingest.normalize.focus import FocusNormalizer
@@ -31,6 +38,7 @@ from billing.ingest.normalize.typed import as_text
 GZIP_MAGIC = b"\x1f\x8b"
 PARQUET_MAGIC = b"PAR1"
 BLOCK_BYTES = 2 << 20  # small blocks stay in the CPU cache: faster than large ones
+MAX_ROW_BYTES = BLOCK_BYTES  # pyarrow reads any row that fits in one block
 _READ_ERRORS = (pa.ArrowException, OSError, EOFError, UnicodeDecodeError, ValueError)
 
 
@@ -44,7 +52,7 @@ def open_bill(
     """Open a bill, detect its format and check it has rows; raise `BillFileError` if not."""
     file = display_name or Path(path).name
     source = _open_source(Path(path), file, chunk_rows)
-    layout = detect(source.columns, file)
+    layout = detect(source.header, file)
     source.start(layout.columns)
     return BillReader(source, layout, file, tag_aliases)
 
@@ -122,6 +130,31 @@ def _read_error(file: str, exc: BaseException) -> BillFileError:
     return BillFileError(file, f"cannot be read: {text}")
 
 
+def _not_utf8(file: str, byte: int, *, row: int, column: str = "") -> BillFileError:
+    return BillFileError(
+        file,
+        f"not UTF-8 text: the byte 0x{byte:02X} is not UTF-8 (is the file in another "
+        "encoding? Save it as UTF-8 and load it again)",
+        row=row,
+        column=column,
+    )
+
+
+def check_utf8(table: pa.Table, file: str, first_row: int) -> None:
+    """Refuse the file if a string column of `table` (read unchecked) is not UTF-8."""
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        if not pa.types.is_string(column.type):
+            continue
+        row = first_row
+        for chunk in column.chunks:
+            data = chunk.buffers()[2]
+            if data is not None and np.frombuffer(data, dtype=np.uint8).max(initial=0) >= 0x80:
+                bad = first_invalid_utf8(chunk)
+                if bad is not None:
+                    raise _not_utf8(file, bad.byte, row=row + bad.index, column=name)
+            row += len(chunk)
+
+
 class CsvSource:
     """A CSV bill, plain or gzip-compressed, read as strings in streamed blocks."""
 
@@ -131,32 +164,64 @@ class CsvSource:
         self.path, self.file, self.chunk_rows, self.compressed = path, file, chunk_rows, compressed
         self.notes: set[str] = set()
         self.rows_total: int | None = None
-        self.names = self._header(size)
-        self.columns = [name for name in self.names if name]
+        self.header = self._header(size)
+        # pyarrow needs a name for every column; only unnamed ones can repeat.
+        self.names = [name or f"(column {i})" for i, name in enumerate(self.header, start=1)]
         self._reader: Any = None
         self._first: pa.RecordBatch | None = None
 
     def _header(self, size: int) -> list[str]:
         opener: Any = gzip.open if self.compressed else open
+        # Bytes that are not UTF-8 become lone surrogates here, so the header can name them;
+        # the rows after it are only counted.
         try:
-            with opener(self.path, "rt", encoding="utf-8-sig", newline="") as handle:
+            with opener(
+                self.path, "rt", encoding="utf-8-sig", errors="surrogateescape", newline=""
+            ) as handle:
                 header = next(csv.reader(handle), None)
                 if not self.compressed:
-                    sample = handle.read(1 << 20)
+                    sample = handle.read(1 << 20).encode("utf-8", "surrogateescape")
                     if sample and header:
-                        per_byte = sample.count("\n") / len(sample.encode())
-                        body = size - len(",".join(header).encode()) - 1
-                        self.rows_total = max(1, round(body * per_byte))
-        except (OSError, EOFError, UnicodeDecodeError, csv.Error) as exc:
+                        per_byte = sample.count(b"\n") / len(sample)
+                        body = size - len(",".join(header).encode("utf-8", "surrogateescape"))
+                        self.rows_total = max(1, round((body - 1) * per_byte))
+        except csv.Error as exc:
+            raise self._csv_error(exc) from exc
+        except (OSError, EOFError) as exc:
             raise _read_error(self.file, exc) from exc
         if not header or header == [""]:
             raise BillFileError(self.file, "empty file: no header and no rows")
-        seen: dict[str, int] = {}
-        names = []
-        for name in header:  # a repeated name is read as "name (2)"
-            seen[name] = seen.get(name, 0) + 1
-            names.append(name if seen[name] == 1 else f"{name} ({seen[name]})")
-        return names
+        for name in header:
+            lone = [char for char in name if "\udc80" <= char <= "\udcff"]
+            if lone:
+                shown = name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+                raise _not_utf8(self.file, ord(lone[0]) - 0xDC00, row=1, column=shown)
+        return header
+
+    def _csv_error(self, exc: csv.Error) -> BillFileError:
+        if "field limit" in str(exc):
+            limit = f"{csv.field_size_limit():,}"
+            return BillFileError(
+                self.file, f"the header has a column name longer than {limit} characters", row=1
+            )
+        return _read_error(self.file, exc)
+
+    def _long_row_error(self) -> BillFileError:
+        found = find_long_row(self._open_binary, MAX_ROW_BYTES)
+        limit = f"longer than {MAX_ROW_BYTES >> 20} MiB, the most one row may hold"
+        if found is None:
+            return BillFileError(self.file, f"a row is {limit}")
+        where = f"it starts at byte {found.offset:,}"
+        if self.compressed:
+            where += " of the uncompressed text"
+        return BillFileError(
+            self.file,
+            f"the row is {limit} ({where}; is a quote left open, or are its line breaks missing?)",
+            row=found.row,
+        )
+
+    def _open_binary(self) -> Any:
+        return gzip.open(self.path, "rb") if self.compressed else self.path.open("rb")
 
     def start(self, columns: list[str]) -> None:
         """Open the row stream and read the first block: a bill without rows is an error."""
@@ -180,7 +245,7 @@ class CsvSource:
             )
             self._first = self._next()
         except _READ_ERRORS as exc:
-            raise _read_error(self.file, exc) from exc
+            raise self._error(exc) from exc
         if self._first is None:
             raise BillFileError(self.file, "the bill has a header but no rows", row=2)
 
@@ -200,23 +265,20 @@ class CsvSource:
             try:
                 batch = self._next()
             except _READ_ERRORS as exc:
-                raise _read_error(self.file, exc) from exc
+                raise self._error(exc) from exc
+
+    def _error(self, exc: BaseException) -> BillFileError:
+        if "straddl" in str(exc):  # pyarrow: a row longer than two blocks
+            return self._long_row_error()
+        return _read_error(self.file, exc)
 
     def tables(self) -> Iterator[pa.Table]:
+        first_row = 2
         for table in _chunks(self._batches(), self.chunk_rows):
-            yield self._check_utf8(table.combine_chunks())
-
-    def _check_utf8(self, table: pa.Table) -> pa.Table:
-        for name, column in zip(table.column_names, table.columns, strict=True):
-            for chunk in column.chunks:
-                data = chunk.buffers()[2]
-                if data is None or np.frombuffer(data, dtype=np.uint8).max(initial=0) < 0x80:
-                    continue
-                try:
-                    chunk.validate(full=True)
-                except pa.ArrowInvalid as exc:
-                    raise BillFileError(self.file, "not UTF-8 text", column=name) from exc
-        return table
+            table = table.combine_chunks()
+            check_utf8(table, self.file, first_row)
+            first_row += table.num_rows
+            yield table
 
 
 class ParquetSource:
@@ -229,7 +291,7 @@ class ParquetSource:
             self._parquet = pq.ParquetFile(path)
         except _READ_ERRORS as exc:
             raise BillFileError(file, f"not a readable Parquet file: {exc}") from exc
-        self.columns: list[str] = list(self._parquet.schema_arrow.names)
+        self.header: list[str] = list(self._parquet.schema_arrow.names)
         self.rows_total: int | None = self._parquet.metadata.num_rows
         self._columns: list[str] = []
 
@@ -246,6 +308,7 @@ class ParquetSource:
 
     def tables(self) -> Iterator[pa.Table]:
         batches = self._parquet.iter_batches(batch_size=self.chunk_rows, columns=self._columns)
+        first_row = 2
         while True:
             try:
                 batch = next(batches)
@@ -253,5 +316,14 @@ class ParquetSource:
                 return
             except _READ_ERRORS as exc:
                 raise BillFileError(self.file, f"corrupt Parquet data: {exc}") from exc
-            arrays = [as_text(column) for column in batch.columns]
-            yield pa.Table.from_arrays(arrays, names=batch.schema.names)
+            # Parquet does not promise UTF-8 either: bytes are checked like a CSV's.
+            arrays = [
+                column.view(pa.string()) if pa.types.is_binary(column.type) else column
+                for column in batch.columns
+            ]
+            table = pa.Table.from_arrays(arrays, names=batch.schema.names)
+            check_utf8(table, self.file, first_row)
+            first_row += table.num_rows
+            yield pa.Table.from_arrays(
+                [as_text(column) for column in table.columns], names=table.column_names
+            )

@@ -5,13 +5,18 @@ fraction of a second was given), which PostgreSQL reads as UTC whatever the sess
 zone; dates are `YYYY-MM-DD`. A column already in that form is checked with one strict
 pyarrow cast and kept as written; any other form is parsed in Python on its distinct
 values only (a month has a few hundred distinct hours).
+
+A billing period must start between 2000-01 and twelve months after the current one (a
+typo such as 0001-01 or 2206-01 would otherwise be stored as a month of its own); a row
+outside rejects, its money counted as rejected under the period it names. Charge periods
+must lie within their billing period, so the same range holds for them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -28,6 +33,8 @@ from billing.ingest.normalize.common import (
 )
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+FIRST_PERIOD = date(2000, 1, 1)
+MONTHS_AHEAD = 12
 _MICROSECOND = timedelta(microseconds=1)
 _DAY = 86_400_000_000
 OK, NO_ZONE, DATE_ONLY, INVALID = 0, 1, 2, 3
@@ -126,11 +133,41 @@ class Period:
     names: tuple[str, ...]
 
 
+def last_period(today: date | None = None, *, after: int = 0) -> date:
+    """The latest billing period start a bill may have, twelve months after this one
+    (`after` months later still)."""
+    today = today or datetime.now(UTC).date()
+    months = today.year * 12 + today.month - 1 + MONTHS_AHEAD + after
+    return date(months // 12, months % 12 + 1, 1)
+
+
+def _micros(day: date) -> int:
+    return (datetime(day.year, day.month, day.day, tzinfo=UTC) - _EPOCH) // _MICROSECOND
+
+
 def check_period(period: Period, log: IssueLog) -> None:
-    """Reject rows whose billing period is not a month-aligned range holding the charge."""
+    """Reject rows whose billing period is not a month-aligned range holding the charge,
+    or starts outside the months a bill can be for."""
     start_name, end_name, charge_start_name, charge_end_name = period.names
     start, end = period.start, period.end
     charge_start, charge_end = period.charge_start, period.charge_end
+    latest, end_by = last_period(), last_period(after=1)
+    out_of_range = start.valid & (
+        (start.micros < _micros(FIRST_PERIOD)) | (start.micros > _micros(latest))
+    )
+    log.reject(
+        start_name,
+        out_of_range,
+        start.source,
+        f"{start_name} is outside the billing periods a bill can have "
+        f"({FIRST_PERIOD:%Y-%m} to {latest:%Y-%m})",
+    )
+    log.reject(
+        end_name,
+        end.valid & ~out_of_range & (end.micros > _micros(end_by)),
+        end.source,
+        f"{end_name} is after the end of the last billing period a bill can have ({end_by})",
+    )
     log.reject(
         start_name,
         start.valid & ~start.month_start,
