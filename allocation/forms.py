@@ -8,6 +8,8 @@ from typing import Any
 
 from django import forms
 
+from portal.core.parsers import json_loads_bounded
+
 RULES_HELP = (
     'A list of rules, first match wins. Regular: {"kind": "regular", "value": "Platform", '
     '"expression": {"all": [{"field": "tag", "key": "team", "op": "equals", '
@@ -32,8 +34,8 @@ class CategoryForm(forms.Form):
 
 def _json_list(text: str, what: str) -> list[Any]:
     try:
-        data = json.loads(text or "[]")
-    except json.JSONDecodeError as exc:
+        data = json_loads_bounded(text or "[]")
+    except ValueError as exc:
         raise forms.ValidationError(f"The {what} are not valid JSON: {exc}") from exc
     if not isinstance(data, list):
         raise forms.ValidationError(f"The {what} must be a JSON list.")

@@ -12,6 +12,8 @@ from rest_framework.response import Response
 
 from portal.core.permissions import ADMIN_ONLY
 
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
 
 class ScopedAPIMixin:
     """Rows come only from the model's `visible_to(user)`; subclasses set `model`."""
@@ -22,6 +24,13 @@ class ScopedAPIMixin:
 
     def get_queryset(self) -> models.QuerySet[Any]:
         return self.model._default_manager.visible_to(self.request.user)  # type: ignore[attr-defined]
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        """After authentication and permissions: an unreadable body is refused (400) before
+        the view looks anything up, so every endpoint answers it alike."""
+        super().initial(request, *args, **kwargs)  # type: ignore[misc]
+        if request.method in BODY_METHODS:
+            _ = request.data
 
 
 class ServiceViewSet(
