@@ -82,6 +82,8 @@ class CreditNoteForm(forms.Form):
     amount = forms.DecimalField(
         required=False,
         min_value=0,
+        max_digits=18,
+        decimal_places=4,
         label="Amount before tax",
         help_text="Empty credits the whole invoice.",
     )

@@ -183,5 +183,5 @@ class PayInputSerializer(serializers.Serializer[Any]):
 
 
 class CreditNoteInputSerializer(serializers.Serializer[Any]):
-    amount = ExactDecimalField(required=False, allow_null=True)
+    amount = ExactDecimalField(required=False, allow_null=True, max_digits=18, decimal_places=4)
     reason = serializers.CharField(allow_blank=True, required=False, default="")

@@ -24,6 +24,8 @@ from portal.core.serializers import ExactDecimalField
 
 
 class SellerProfileSerializer(serializers.ModelSerializer[SellerProfile]):
+    id = serializers.IntegerField(read_only=True, allow_null=True, help_text="None until saved.")
+
     class Meta:
         model = SellerProfile
         fields = [
@@ -131,7 +133,7 @@ class BillingUnitInputSerializer(serializers.Serializer[Any]):
     tax_id = serializers.CharField(max_length=50, required=False, allow_blank=True)
     currency = serializers.CharField(max_length=20, required=False)
     payment_terms_days = serializers.IntegerField(required=False)
-    tax_rate = ExactDecimalField(required=False)
+    tax_rate = ExactDecimalField(required=False, max_digits=7, decimal_places=4)
     plan = VisibleRelatedField(queryset=PricingPlan.objects.all(), required=False, allow_null=True)
     end_customer = VisibleRelatedField(
         queryset=EndCustomer.objects.all(), required=False, allow_null=True

@@ -16,6 +16,7 @@ from invoices.services.issuing import invoice_issue
 from invoices.services.totals import invoice_totals
 from portal.audit.services import audit_record, snapshot
 from portal.core.errors import ApplicationError
+from portal.core.fields import checked_decimal
 
 CREDITABLE = (InvoiceStatus.ISSUED, InvoiceStatus.PAID)
 
@@ -103,6 +104,10 @@ def _credit_lines(note: Invoice, invoice: Invoice, amount: Decimal | None) -> li
             )
             for line in invoice.lines.all()
         ]
+    try:
+        amount = checked_decimal(amount, max_digits=18, decimal_places=4)
+    except ValueError as exc:
+        raise ApplicationError(f"Amount: {exc}", code="invalid_number", field="amount") from None
     rounded = round_money(amount, invoice.currency)
     if rounded <= 0:
         raise ApplicationError(

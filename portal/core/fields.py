@@ -34,3 +34,37 @@ class ExactNumericField(models.DecimalField):
         if value is None or isinstance(value, decimal.Decimal):
             return value
         return decimal.Decimal(str(value))
+
+
+# An amount given without its own bounds may have at most this many digits.
+MAX_INPUT_DIGITS = 40
+
+
+def checked_decimal(
+    value: Any, *, max_digits: int | None = None, decimal_places: int | None = None
+) -> decimal.Decimal:
+    """An amount or percentage as a person or program gave it, as an exact Decimal.
+
+    Refused with a ValueError whose message says why: not a number, NaN or infinite, or
+    more digits (in all, or after the point) than the column that keeps it takes.
+    """
+    try:
+        number = decimal.Decimal(str(value).strip())
+    except (ArithmeticError, ValueError):
+        raise ValueError(f"{value!r} is not a decimal number.") from None
+    if not number.is_finite():
+        raise ValueError(f"{value!r} is not a finite number.")
+    exponent = int(number.as_tuple().exponent)
+    digits = len(number.as_tuple().digits)
+    places = max(0, -exponent)
+    whole = max(0, digits + exponent) if exponent < 0 else digits + exponent
+    if decimal_places is not None and places > decimal_places:
+        raise ValueError(f"{value} has more than {decimal_places} decimal places.")
+    limit = max_digits or MAX_INPUT_DIGITS
+    whole_limit = limit - (decimal_places or 0)
+    if whole > whole_limit or whole + places > limit:
+        raise ValueError(
+            f"{value} has too many digits: at most {whole_limit} before the decimal point"
+            + (f" and {decimal_places} after it." if decimal_places is not None else ".")
+        )
+    return number
