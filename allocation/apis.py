@@ -31,7 +31,6 @@ from allocation.serializers import (
     CostCategoryInputSerializer,
     CostCategorySerializer,
     LineItemExplanationSerializer,
-    PeriodField,
     PreviewRequestSerializer,
     PreviewSerializer,
     RuleSetInputSerializer,
@@ -41,6 +40,7 @@ from allocation.serializers import (
 )
 from allocation.value_line_items import largest_line_items
 from portal.core.apis import ScopedAPIMixin, ServiceViewSet
+from portal.core.filters import id_filter, id_param, month_filter
 from portal.core.permissions import ADMIN_ONLY
 
 CATEGORY_WRITERS = ADMIN_ONLY
@@ -122,19 +122,15 @@ class AllocationRunApi(
     # A run is visible with its category: the scope is the category's.
     model = CostCategory
     read_roles = ALLOCATION_READERS
+    query_filters = (
+        id_filter("category", "Only runs of this cost category."),
+        month_filter("period", "Only runs of this month, YYYY-MM."),
+    )
 
     def get_queryset(self) -> Any:
         categories = super().get_queryset()
         rows = AllocationRun.objects.filter(category__in=categories)
-        rows = rows.select_related("category", "ruleset", "created_by")
-        params = self.request.query_params
-        if params.get("category"):
-            if not params["category"].isdigit():
-                raise ValidationError({"category": ["Expected a category id."]})
-            rows = rows.filter(category=int(params["category"]))
-        if params.get("period"):
-            rows = rows.filter(period=PeriodField().run_validation(params["period"]))
-        return rows
+        return rows.select_related("category", "ruleset", "created_by")
 
     def get_serializer_class(self) -> Any:
         if self.action == "retrieve":
@@ -157,9 +153,7 @@ class AllocationRunApi(
         run = get_object_or_404(self.get_queryset(), pk=pk)
         params = request.query_params
         if params.get("line_item"):
-            if not params["line_item"].isdigit():
-                raise ValidationError({"line_item": ["Expected a line item id."]})
-            answer = explain_line_item(run, int(params["line_item"]))
+            answer = explain_line_item(run, id_param(params["line_item"], "line_item"))
             return Response(LineItemExplanationSerializer(answer).data)
         if "value" not in params:
             raise ValidationError({"value": ["Name a value, or a line item by its id."]})

@@ -99,6 +99,7 @@ def split_data(split: SplitRule) -> dict[str, Any]:
 
 def explain_value(run: AllocationRun, value: str) -> dict[str, Any]:
     """How `value`'s total in `run` is made, by rule and by split, to the last digit."""
+    value = explained_value(value)
     results = AllocationResult.objects.filter(run=run)
     total = _amounts(results.filter(value=value).aggregate(**_sums()))
     # What the rules gave the value: its rows no split moved, and its rows that a split
@@ -148,6 +149,18 @@ def explain_value(run: AllocationRun, value: str) -> dict[str, Any]:
             for row in moved_in
         ],
     }
+
+
+def explained_value(value: str) -> str:
+    """A value to explain as the store can compare it. Rows no split moved keep an empty
+    `split_from`, so an empty value would read as every one of them."""
+    if not value.strip():
+        raise ApplicationError("Name the value to explain.", code="required", field="value")
+    if "\x00" in value:
+        raise ApplicationError(
+            "A value cannot contain a NUL character.", code="invalid_value", field="value"
+        )
+    return value
 
 
 def _position(rule: Rule | None) -> int:

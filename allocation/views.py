@@ -11,7 +11,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import BadRequest, PermissionDenied
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect
@@ -37,6 +37,7 @@ from allocation.services import allocation_run_request, cost_category_create, ru
 from allocation.value_line_items import largest_line_items
 from billing.models import LoadedPeriod, TagKey
 from portal.core.errors import ApplicationError
+from portal.core.filters import id_param
 from portal.core.forms import FormServiceView
 from portal.core.permissions import ADMIN_ONLY, may_write
 from portal.core.views import ScopedViewMixin, WriteRoleRequiredMixin
@@ -216,16 +217,15 @@ class ExplainView(RunDetailView):
         context = super().get_context_data(**kwargs)
         run, params = self.object, self.request.GET
         value = params.get("value") or run.category.fallback_value
-        context["explanation"] = explain_value(run, value)
+        try:
+            context["explanation"] = explain_value(run, value)
+        except ApplicationError as exc:
+            raise BadRequest(exc.message) from exc
         context["largest"] = largest_line_items(run, value)
         item = params.get("line_item", "").strip()
         if item:
             try:
-                if not item.isdigit():
-                    raise ApplicationError(
-                        f"{item!r} is not a line item id.", code="invalid", field="line_item"
-                    )
-                context["line_item"] = explain_line_item(run, int(item))
+                context["line_item"] = explain_line_item(run, id_param(item, "line_item"))
             except ApplicationError as exc:
                 context["line_item_error"] = exc.message
         return context

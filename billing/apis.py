@@ -46,6 +46,7 @@ from billing.serializers import (
     TransferWithdrawInputSerializer,
 )
 from portal.core.apis import ServiceViewSet
+from portal.core.filters import QueryFilter, id_filter
 from portal.core.permissions import ADMIN_ONLY
 from portal.users.roles import Role
 
@@ -61,13 +62,13 @@ class BillingApi(ServiceViewSet):
     """A ServiceViewSet whose list loads related rows up front (constant query count).
 
     `update_input_serializer_class`, when set, validates changes instead of the create
-    input; `filter_fields` are query parameters that narrow the list by a related id.
+    input; `query_filters` are the query parameters that narrow the list.
     """
 
     update_input_serializer_class: ClassVar[type[serializers.Serializer[Any]] | None] = None
     select_related: ClassVar[tuple[str, ...]] = ()
     prefetch_related: ClassVar[tuple[str, ...]] = ()
-    filter_fields: ClassVar[tuple[str, ...]] = ()
+    query_filters: ClassVar[tuple[QueryFilter, ...]] = ()
 
     def get_queryset(self) -> models.QuerySet[Any]:
         rows = super().get_queryset()
@@ -75,10 +76,6 @@ class BillingApi(ServiceViewSet):
             rows = rows.select_related(*self.select_related)
         if self.prefetch_related:
             rows = rows.prefetch_related(*self.prefetch_related)
-        for name in self.filter_fields:
-            value = self.request.query_params.get(name, "")
-            if value.isdigit():
-                rows = rows.filter(**{f"{name}_id": int(value)})
         return rows
 
     def _input(self, request: Request, *, partial: bool = False) -> dict[str, Any]:
@@ -120,7 +117,10 @@ class OUApi(BillingApi):
     update_input_serializer_class = OUUpdateInputSerializer
     create_service = services.ou_create
     update_service = services.ou_update
-    filter_fields = ("organization", "parent")
+    query_filters = (
+        id_filter("organization", "Only units of this organization."),
+        id_filter("parent", "Only the children of this unit."),
+    )
 
 
 class AccountApi(BillingApi):
@@ -134,7 +134,10 @@ class AccountApi(BillingApi):
     create_service = services.account_create
     update_service = services.account_update
     select_related = ("managed_organization",)
-    filter_fields = ("organization", "ou")
+    query_filters = (
+        id_filter("organization", "Only accounts of this organization."),
+        id_filter("ou", "Only accounts directly in this unit."),
+    )
 
 
 class TransferApi(BillingApi):

@@ -19,7 +19,15 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from invoices import selectors
-from invoices.models import BillingUnit, Invoice, InvoiceRun, PricingPlan, SellerProfile
+from invoices.models import (
+    BillingUnit,
+    DocumentKind,
+    Invoice,
+    InvoiceRun,
+    InvoiceStatus,
+    PricingPlan,
+    SellerProfile,
+)
 from invoices.models.documents import DOCUMENT_READERS
 from invoices.reconcile import reconcile
 from invoices.selectors import MARGIN_ROLES, shows_margins
@@ -59,6 +67,7 @@ from invoices.services.setup import (
 )
 from portal.core.apis import ScopedAPIMixin, ServiceViewSet
 from portal.core.errors import ApplicationError
+from portal.core.filters import choice_filter, id_filter, month_filter
 from portal.users.roles import Role
 
 # Who may change what; the pages use the same sets.
@@ -143,11 +152,10 @@ class InvoiceRunApi(
     read_roles = MARGIN_ROLES
     write_roles = INVOICE_WRITERS
     serializer_class = InvoiceRunSerializer
+    query_filters = (month_filter("period", "A billing period, YYYY-MM."),)
 
     def get_queryset(self) -> Any:
-        rows = super().get_queryset().select_related("created_by")
-        period = selectors.month_param(self.request.query_params.get("period"))
-        return rows.filter(period=period) if period else rows
+        return super().get_queryset().select_related("created_by")
 
     @extend_schema(request=InvoiceRunInputSerializer, responses={202: InvoiceRunSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -180,21 +188,15 @@ class InvoiceApi(
     model = Invoice
     read_roles = DOCUMENT_READERS
     write_roles = INVOICE_WRITERS
+    query_filters = (
+        month_filter("period", "A billing period, YYYY-MM."),
+        choice_filter("status", InvoiceStatus.values),
+        choice_filter("kind", DocumentKind.values),
+        id_filter("unit", "A billing unit's id."),
+    )
 
     def get_queryset(self) -> Any:
-        params = self.request.query_params
-        unit = params.get("unit", "")
-        if unit and not unit.isdigit():
-            raise ApplicationError(
-                f"unit is a billing unit's id, not {unit!r}.", code="invalid_unit", field="unit"
-            )
-        rows = selectors.invoices_for(
-            self.request.user,
-            period=selectors.month_param(params.get("period")),
-            status=params.get("status", ""),
-            kind=params.get("kind", ""),
-            unit=int(unit) if unit else None,
-        )
+        rows = selectors.invoices_for(self.request.user)
         if self.action != "list":
             rows = selectors.invoice_with_lines(rows)
         return rows

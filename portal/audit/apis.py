@@ -9,6 +9,7 @@ from portal.audit.models import AuditEntry
 from portal.audit.selectors import audit_entry_list
 from portal.audit.serializers import AuditEntrySerializer
 from portal.core.apis import ScopedAPIMixin
+from portal.core.filters import id_filter, text_filter
 from portal.users.roles import Role
 
 
@@ -27,13 +28,11 @@ class AuditEntryApi(ScopedAPIMixin, mixins.ListModelMixin, viewsets.GenericViewS
     model = AuditEntry
     serializer_class = AuditEntrySerializer
     read_roles = frozenset({Role.ADMIN})
+    query_filters = (
+        text_filter("object_type", "e.g. `billing.account`"),
+        text_filter("object_id", "The changed row's id."),
+        id_filter("actor", "The acting user's id."),
+    )
 
     def get_queryset(self) -> Any:
-        params = self.request.query_params
-        actor = params.get("actor", "")
-        return audit_entry_list(
-            user=self.request.user,
-            object_type=params.get("object_type", ""),
-            object_id=params.get("object_id", ""),
-            actor_id=int(actor) if actor.isdigit() else None,
-        )
+        return audit_entry_list(user=self.request.user)
