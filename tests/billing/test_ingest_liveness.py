@@ -19,6 +19,7 @@ from billing.ingest.liveness import ingest_jobs_fail_stopped
 from billing.ingest.pipeline import MAX_ATTEMPTS, run_ingest
 from billing.models import IngestJob, IngestStatus, LoadedPeriod
 from billing.services.ingests import ingest_job_create
+from billing.tasks import ingest_costs
 from portal.audit.models import AuditEntry
 from portal.tenants.models import Tenant
 from tests.committed import committed_tenant
@@ -237,3 +238,13 @@ def test_an_ingest_that_keeps_killing_its_worker_is_given_up(
     assert job.status == IngestStatus.FAILED
     assert f"stopped {MAX_ATTEMPTS} times" in job.message
     assert not LoadedPeriod.objects.exists()
+
+
+def test_a_job_another_process_holds_is_left_to_it_when_run_eagerly(
+    tenant_a: Tenant, tmp_path: Path
+) -> None:
+    job = ingest_job_create(actor=None, paths=[_bill(tmp_path, rows=10)], enqueue=False)
+    IngestJob.objects.filter(pk=job.pk).update(status=IngestStatus.RUNNING, attempts=1)
+    with side_connection("alpha") as other, claimed("ingest", job.pk, on=other):
+        assert ingest_costs.apply(args=("alpha", job.pk)).get() == "running"
+    assert IngestJob.objects.get(pk=job.pk).attempts == 1
