@@ -192,6 +192,12 @@ class OrganizationCreateInputSerializer(serializers.Serializer[Any]):
 class OrganizationUpdateInputSerializer(serializers.Serializer[Any]):
     name = serializers.CharField(max_length=200)
 
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # A PATCH is partial, but the name is all there is to change.
+        if "name" not in attrs:
+            raise serializers.ValidationError({"name": ["Name the organization."]})
+        return attrs
+
 
 class OUCreateInputSerializer(serializers.Serializer[Any]):
     organization = VisibleRelatedField(queryset=Organization.objects.all())

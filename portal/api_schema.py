@@ -11,7 +11,6 @@ from typing import Any
 
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension, OpenApiViewExtension
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.plumbing import build_basic_type
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
@@ -45,8 +44,23 @@ class ExactDecimalFieldSchema(OpenApiSerializerFieldExtension):
     target_class = "portal.core.serializers.ExactDecimalField"
 
     def map_serializer_field(self, auto_schema: Any, direction: Any) -> Any:
-        schema = build_basic_type(OpenApiTypes.DECIMAL) or {}
-        return {**schema, "description": "An exact decimal amount as text, e.g. `12.3400`."}
+        return {
+            "type": "string",
+            "format": "decimal",
+            "pattern": r"^-?\d+(\.\d+)?$",
+            "description": "An exact decimal amount as text, e.g. `12.3400`.",
+        }
+
+
+class PeriodFieldSchema(OpenApiSerializerFieldExtension):
+    """A billing period: answered as YYYY-MM; read as YYYY-MM or as a day of the month."""
+
+    target_class = "allocation.serializers.PeriodField"
+
+    def map_serializer_field(self, auto_schema: Any, direction: Any) -> Any:
+        if direction == "response":
+            return {"type": "string", "pattern": r"^\d{4}-\d{2}$", "example": "2026-01"}
+        return {"type": "string", "pattern": r"^\d{4}-\d{2}(-\d{2})?$", "example": "2026-01"}
 
 
 class PortalAutoSchema(AutoSchema):

@@ -34,7 +34,8 @@ class IngestIssueSerializer(serializers.ModelSerializer[IngestIssue]):
 
 
 class IngestJobSerializer(serializers.ModelSerializer[IngestJob]):
-    progress_percent = serializers.IntegerField(read_only=True)
+    # None while the rows of a queued job are not counted yet.
+    progress_percent = serializers.IntegerField(read_only=True, allow_null=True)
     files = serializers.SerializerMethodField()
 
     class Meta:

@@ -13,7 +13,12 @@ from rest_framework.views import APIView
 from portal.core.apis import ServiceViewSet
 from portal.users.models import User
 from portal.users.roles import Role
-from portal.users.serializers import TokenRequestSerializer, UserInputSerializer, UserSerializer
+from portal.users.serializers import (
+    TokenRequestSerializer,
+    UserCreateInputSerializer,
+    UserInputSerializer,
+    UserSerializer,
+)
 from portal.users.services import login_authenticate, user_create, user_update
 
 
@@ -45,6 +50,18 @@ class TokenObtainApi(APIView):
 class UserApi(ServiceViewSet):
     model = User
     serializer_class = UserSerializer
-    input_serializer_class = UserInputSerializer
+    input_serializer_class = UserCreateInputSerializer
+    update_input_serializer_class = UserInputSerializer
     create_service = user_create
     update_service = user_update
+
+    def _input(self, request: Request, *, partial: bool = False) -> dict[str, Any]:
+        # A new user is active; only a change may deactivate one.
+        serializer_class = (
+            self.update_input_serializer_class if partial else self.input_serializer_class
+        )
+        serializer = serializer_class(
+            data=request.data, partial=partial, context=self.get_serializer_context()
+        )
+        serializer.is_valid(raise_exception=True)
+        return dict(serializer.validated_data)
