@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, localcontext
 from enum import StrEnum
 
+import numpy as np
 import pyarrow as pa
 
 # (name, PostgreSQL type) in table order. `tags` is a JSON object with normalized keys.
@@ -137,6 +138,21 @@ class NormalizedBatch:
     issue_counts: dict[IssueKey, int] = field(default_factory=dict)
     source_sums: dict[PeriodKey, Sums] = field(default_factory=dict)
     rejected_sums: dict[PeriodKey, Sums] = field(default_factory=dict)
+    # What identifies each row as a line item, where the format has it (CUR).
+    line_items: LineItemIds | None = None
+
+
+@dataclass
+class LineItemIds:
+    """Per row of a batch's `table`: a 64-bit hash of what identifies the row as a line
+    item (billing period, payer, CUR identity/LineItemId and identity/TimeInterval; 0 when
+    the row has no id), its line in the file, and the id as written (to report a repeat)."""
+
+    file: str
+    column: str  # the id's column as named in the file
+    hashes: np.ndarray  # uint64
+    lines: np.ndarray  # int64
+    ids: pa.Array
 
 
 class BillFileError(Exception):

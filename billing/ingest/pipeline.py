@@ -23,7 +23,7 @@ from billing.ingest.connections import (
     side_connection,
 )
 from billing.ingest.contract import BillFileError, NormalizedBatch, PeriodKey
-from billing.ingest.duplicates import repeat_notes
+from billing.ingest.duplicates import LineItemRegister, repeat_notes
 from billing.ingest.findings import Findings
 from billing.ingest.liveness import ingest_jobs_fail_stopped
 from billing.ingest.publish import publish_loads
@@ -153,9 +153,11 @@ def _read_ahead(
     done = object()
 
     def produce() -> None:
+        repeats = LineItemRegister()
         try:
             for reader in readers:
                 for batch in reader.batches():
+                    repeats.drop_repeats(batch)
                     batches.put((batch, rollup.group(batch.table)))
             batches.put(done)
         except BaseException as exc:  # handed to the consumer, which raises it

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -140,3 +141,84 @@ def test_the_same_bill_uploaded_twice_is_read_once(
     job = run_ingest(response.json()["id"])
     assert stored(PAYER_ONE) == expected(one, PAYER_ONE)
     assert job.notes[0] == "cur (1).csv has the same contents as cur.csv: read once."
+
+
+# Line items repeated across or within files of one billing period and payer.
+
+CUR_HEADER = (
+    "identity/LineItemId,identity/TimeInterval,bill/PayerAccountId,bill/BillingPeriodStartDate,"
+    "bill/BillingPeriodEndDate,lineItem/UsageStartDate,lineItem/UsageEndDate,"
+    "lineItem/LineItemType,lineItem/UnblendedCost,lineItem/CurrencyCode"
+)
+HOUR_ONE = ("2026-01-05T00:00:00Z", "2026-01-05T01:00:00Z")
+HOUR_TWO = ("2026-01-05T01:00:00Z", "2026-01-05T02:00:00Z")
+
+
+def cur_row(line_item_id: str, cost: str, payer: str = PAYER_ONE, hour: Any = HOUR_ONE) -> str:
+    start, end = hour
+    return (
+        f"{line_item_id},{start}/{end},{payer},2026-01-01T00:00:00Z,2026-02-01T00:00:00Z,"
+        f"{start},{end},Usage,{cost},USD"
+    )
+
+
+def write_cur(path: Path, *rows: str) -> Path:
+    path.write_text("\n".join([CUR_HEADER, *rows]) + "\n")
+    return path
+
+
+def ingest(*paths: Path) -> IngestJob:
+    return run_ingest(ingest_job_create(actor=None, paths=paths, enqueue=False).pk)
+
+
+def repeats(job: IngestJob) -> list[tuple[str, int | None, str, str]]:
+    found = job.issues.filter(message__startswith="repeats a line item").order_by("file", "row")
+    return [(issue.file, issue.row, issue.column, issue.value) for issue in found]
+
+
+def test_line_items_repeated_in_another_file_are_counted_once(
+    tenant_a: Tenant, tmp_path: Path
+) -> None:
+    january = bill(tmp_path, PAYER_ONE, rows=300)
+    lines = january.path.read_text().splitlines()
+    again = tmp_path / "late-delivery.csv"  # 40 of January's line items delivered again
+    again.write_text("\n".join(lines[:41]) + "\n")
+    repeated = [row for row in csv.DictReader(again.open())]
+    repeated_cost = sum((Decimal(row["lineItem/UnblendedCost"]) for row in repeated), Decimal(0))
+
+    job = ingest(january.path, again)
+
+    assert job.status == IngestStatus.SUCCEEDED, job.message
+    assert stored(PAYER_ONE) == expected(january, PAYER_ONE)
+    assert job.rows_read == 340 and job.rows_rejected == 40
+    period = job.period_sums.get()
+    assert period.rejected_billed_cost == repeated_cost
+    assert period.source_billed_cost == expected(january, PAYER_ONE)[1] + repeated_cost
+    assert period.reconciled
+    assert repeats(job) == [
+        ("late-delivery.csv", line, "identity/LineItemId", row["identity/LineItemId"])
+        for line, row in enumerate(repeated, start=2)
+    ]
+
+
+def test_a_line_item_repeated_within_a_file_is_stored_once_its_id_in_other_hours_each_time(
+    tenant_a: Tenant, tmp_path: Path
+) -> None:
+    path = write_cur(
+        tmp_path / "cur.csv",
+        cur_row("aaaa1111", "10.00"),
+        cur_row("bbbb2222", "2.50"),
+        cur_row("aaaa1111", "10.00"),
+        cur_row("aaaa1111", "1.00", hour=HOUR_TWO),
+        cur_row("aaaa1111", "4.00", payer=PAYER_TWO),
+        cur_row("", "8.00"),
+        cur_row("", "16.00"),
+    )
+    job = ingest(path)
+    assert job.status == IngestStatus.SUCCEEDED, job.message
+    assert stored(PAYER_ONE) == (5, Decimal("37.50"))
+    assert stored(PAYER_TWO) == (1, Decimal("4.00"))
+    assert repeats(job) == [("cur.csv", 4, "identity/LineItemId", "aaaa1111")]
+    period = job.period_sums.get(billing_account_id=PAYER_ONE)
+    assert (period.source_billed_cost, period.rejected_billed_cost) == (Decimal("47.50"), 10)
+    assert period.reconciled
