@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from billing.ingest.connections import claimed, drop_staging_tables, side_connection
 from billing.ingest.staging import STAGE_PREFIX
-from billing.models import IngestJob, IngestStatus
+from billing.models import IngestJob, IngestPeriodSum, IngestStatus
 from portal.audit.services import audit_record
 
 logger = logging.getLogger(__name__)
@@ -28,12 +28,18 @@ STOPPED_MESSAGE = (
     "machine or database connection went down). Nothing of it was stored; start the "
     "ingest again."
 )
+# Publishing commits before the job's report is written: a process stopped in between
+# has stored its months, and its sums per month are kept.
+STOPPED_AFTER_STORING_MESSAGE = (
+    "Stored. The process running this ingest stopped after storing its months but "
+    "before it finished its report, so its notes and issues may be incomplete."
+)
 
 
 def ingest_jobs_fail_stopped(*, keep: int | None = None) -> list[int]:
-    """Mark failed every running ingest of this schema whose process is gone, and drop
-    its staging tables; the ids of those jobs. `keep` is a job the caller is about to
-    carry out itself (a retry of a killed attempt)."""
+    """Mark failed every running ingest of this schema whose process is gone (succeeded,
+    if it stored its months before it stopped), and drop its staging tables; the ids of
+    those jobs. `keep` is a job the caller is about to carry out itself (a retry)."""
     running = IngestJob.objects.filter(status=IngestStatus.RUNNING)
     job_ids = [pk for pk in running.values_list("pk", flat=True) if pk != keep]
     if not job_ids:
@@ -47,28 +53,44 @@ def ingest_jobs_fail_stopped(*, keep: int | None = None) -> list[int]:
         for job_id in job_ids:
             with claimed("ingest", job_id, on=side) as gone:
                 # While the claim is held here, no retry can start the job.
-                if gone and _fail(side, job_id):
+                if gone and _finish_stopped(side, job_id):
                     drop_staging_tables(f"{STAGE_PREFIX}{job_id}_", on=side)
                     stopped.append(job_id)
     for job in IngestJob.objects.filter(pk__in=stopped):
-        logger.warning("Ingest %s in %s: its process stopped; marked failed", job.pk, schema)
+        logger.warning("Ingest %s in %s: its process stopped; now %s", job.pk, schema, job.status)
         audit_record(
             actor=None,
-            action="ingestjob.fail",
+            action="ingestjob.stopped",
             instance=job,
             after={"status": job.status, "message": job.message},
         )
     return stopped
 
 
-def _fail(side: psycopg.Connection[Any], job_id: int) -> bool:
-    """Mark the job failed if it is still running (committed at once); whether it was."""
-    table = IngestJob._meta.db_table
+def _finish_stopped(side: psycopg.Connection[Any], job_id: int) -> bool:
+    """Finish the job if it is still running (committed at once); whether it was.
+
+    Its sums per month are written in the transaction that publishes them, so a job that
+    has them stored its months.
+    """
+    sums = side.execute(
+        "SELECT count(*), coalesce(sum(source_rows), 0), coalesce(sum(stored_rows), 0) "
+        f"FROM {IngestPeriodSum._meta.db_table} WHERE job_id = %s",
+        [job_id],
+    ).fetchone()
+    months, read, stored = sums if sums else (0, 0, 0)
+    outcome = (
+        [IngestStatus.SUCCEEDED, STOPPED_AFTER_STORING_MESSAGE, read, stored, read - stored]
+        if months
+        else [IngestStatus.FAILED, STOPPED_MESSAGE, None, 0, None]
+    )
     try:
         cursor = side.execute(
-            f"UPDATE {table} SET status = %s, message = %s, finished_at = %s "
+            f"UPDATE {IngestJob._meta.db_table} SET status = %s, message = %s, "
+            "rows_read = coalesce(%s, rows_read), rows_stored = %s, "
+            "rows_rejected = coalesce(%s, rows_rejected), finished_at = %s "
             "WHERE id = %s AND status = %s",
-            [IngestStatus.FAILED, STOPPED_MESSAGE, timezone.now(), job_id, IngestStatus.RUNNING],
+            [*outcome, timezone.now(), job_id, IngestStatus.RUNNING],
         )
     except psycopg.errors.LockNotAvailable:
         return False

@@ -7,6 +7,7 @@ import signal
 import threading
 from collections.abc import Callable, Iterator
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from billing.generator import write_cur_legacy
 from billing.ingest.connections import claimed, side_connection
 from billing.ingest.liveness import ingest_jobs_fail_stopped
 from billing.ingest.pipeline import MAX_ATTEMPTS, run_ingest
-from billing.models import IngestJob, IngestStatus, LoadedPeriod
+from billing.models import IngestJob, IngestPeriodSum, IngestStatus, LoadedPeriod
 from billing.services.ingests import ingest_job_create
 from billing.tasks import ingest_costs
 from portal.audit.models import AuditEntry
@@ -109,7 +110,38 @@ def test_a_running_ingest_without_a_process_is_failed_when_ingests_are_listed(
     assert shown["finished_at"] is not None
     with side_database() as side:
         assert staging_tables(side, SCHEMA) == []
-    assert AuditEntry.objects.filter(action="ingestjob.fail", object_id=str(job.pk)).exists()
+    assert AuditEntry.objects.filter(action="ingestjob.stopped", object_id=str(job.pk)).exists()
+
+
+def test_an_ingest_stopped_after_storing_its_months_is_shown_stored(
+    in_schema: None, tmp_path: Path
+) -> None:
+    job = _left_running(_bill(tmp_path), rows_read=400)
+    zero = Decimal(0)
+    # Its months were published (with their sums) before its process stopped.
+    _committed(
+        lambda: IngestPeriodSum.objects.create(
+            job_id=job.pk,
+            billing_period_start=JANUARY,
+            billing_account_id=PAYER,
+            source_rows=400,
+            stored_rows=398,
+            source_billed_cost=Decimal("12.50"),
+            stored_billed_cost=Decimal("12.00"),
+            rejected_billed_cost=Decimal("0.50"),
+            source_effective_cost=zero,
+            stored_effective_cost=zero,
+            rejected_effective_cost=zero,
+        )
+    )
+    client = TenantClient(HOST)
+    token = api_token(client, "admin", PASSWORD)
+
+    shown = client.get(f"/api/v1/ingests/{job.pk}/", HTTP_AUTHORIZATION=f"Token {token}").json()
+
+    assert shown["status"] == "succeeded"
+    assert shown["message"].startswith("Stored. The process running this ingest stopped")
+    assert (shown["rows_read"], shown["rows_stored"], shown["rows_rejected"]) == (400, 398, 2)
 
 
 def test_the_ingest_page_shows_it_failed_too(in_schema: None, tmp_path: Path) -> None:
