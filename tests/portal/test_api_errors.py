@@ -257,3 +257,23 @@ def test_a_billing_unit_tax_rate_must_be_a_plain_percentage(
          "tax_rate": tax_rate},
     )  # fmt: skip
     assert assert_error_shape(response, 400)["field"] == "tax_rate"
+
+
+@pytest.mark.parametrize("pk", ["99999999999999999999", "abc", "0"])
+def test_every_address_of_one_row_answers_404_for_an_id_that_cannot_exist(
+    admin: Api, pk: str
+) -> None:
+    tried = 0
+    for route in api_routes():
+        if "get" not in route.methods or "<" not in route.path:  # one row: a parameter
+            continue
+        response = admin.client.get(concrete(route.path, pk), HTTP_AUTHORIZATION=admin.auth)
+        assert response.status_code == 404, (route.path, response.content)
+        assert_error_shape(response, 404, "not_found")
+        tried += 1
+    assert tried > 15
+
+
+@pytest.fixture
+def admin(client_a: TenantClient, admin_a: User) -> Api:
+    return Api(client_a, admin_a)
