@@ -1,5 +1,6 @@
 """A worker whose pool process is killed mid-ingest heals itself: the job is carried out
-again on its own, with its own counts, and the queue keeps moving, without a restart."""
+again on its own, with its own counts, and the queue keeps moving, without a restart.
+A worker that starts fails the ingests a killed process left running."""
 
 from __future__ import annotations
 
@@ -70,6 +71,18 @@ def _queued_ingest(bill: Path, queue: str) -> IngestJob:
     return job
 
 
+def _left_running(bill: Path) -> IngestJob:
+    """An ingest a killed process left running, with no process behind it."""
+
+    def make() -> IngestJob:
+        job = ingest_job_create(actor=None, paths=[bill], enqueue=False)
+        IngestJob.objects.filter(pk=job.pk).update(status=IngestStatus.RUNNING, attempts=1)
+        return job
+
+    job: IngestJob = _committed(make)
+    return job
+
+
 def _finished(model: Any, pk: int, unfinished: tuple[str, ...]) -> Callable[[], bool]:
     return lambda: not model.objects.filter(pk=pk, status__in=unfinished).exists()
 
@@ -90,9 +103,19 @@ def test_a_killed_pool_process_does_not_wedge_the_worker(in_schema: None, tmp_pa
     other_bill = write_cur_legacy(
         tmp_path / "b.csv.gz", rows=300, period=JANUARY, payer_id=OTHER_PAYER, fmt="csv.gz"
     ).path
+    stale = _left_running(other_bill)
     worker = start_worker(queue, log)
     try:
         main = psutil.Process(worker.pid)
+        # A worker that starts fails what a killed process left running
+        wait_for(
+            "the worker to fail the job left running",
+            _finished(IngestJob, stale.pk, (IngestStatus.RUNNING,)),
+            seconds=60,
+            log=log,
+        )
+        assert IngestJob.objects.get(pk=stale.pk).status == IngestStatus.FAILED
+
         # Given an ingest on a prefork worker that has read its file and waits to publish
         with side_database() as locker, locker.transaction():
             locker.execute(f'LOCK TABLE "{SCHEMA}".billing_loadedperiod IN EXCLUSIVE MODE')
