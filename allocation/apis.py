@@ -12,7 +12,6 @@ from drf_spectacular.utils import (
     OpenApiParameter,
     PolymorphicProxySerializer,
     extend_schema,
-    extend_schema_view,
 )
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -102,14 +101,6 @@ class CostCategoryApi(ServiceViewSet):
         return Response(PreviewSerializer(answer).data)
 
 
-@extend_schema_view(
-    list=extend_schema(
-        parameters=[
-            OpenApiParameter("category", int, description="Only runs of this cost category."),
-            OpenApiParameter("period", str, description="Only runs of this month, YYYY-MM."),
-        ]
-    )
-)
 class AllocationRunApi(
     ScopedAPIMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):

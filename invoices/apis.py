@@ -135,10 +135,6 @@ class BillingUnitApi(ServiceViewSet):
         return selectors.units_for(self.request.user)
 
 
-_PERIOD = OpenApiParameter("period", str, description="A billing period, YYYY-MM.")
-
-
-@extend_schema_view(list=extend_schema(parameters=[_PERIOD]))
 class InvoiceRunApi(
     ScopedAPIMixin,
     mixins.ListModelMixin,
@@ -165,15 +161,7 @@ class InvoiceRunApi(
 
 
 @extend_schema_view(
-    list=extend_schema(
-        parameters=[
-            _PERIOD,
-            OpenApiParameter("status", str, description="draft, issued, paid or void."),
-            OpenApiParameter("kind", str, description="invoice or credit_note."),
-            OpenApiParameter("unit", int, description="A billing unit's id."),
-        ],
-        responses=InvoiceAnswerSchema(many=True),
-    ),
+    list=extend_schema(responses=InvoiceAnswerSchema(many=True)),
     retrieve=extend_schema(responses=InvoiceDetailAnswerSchema),
 )
 class InvoiceApi(

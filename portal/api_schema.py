@@ -12,7 +12,7 @@ from typing import Any
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension, OpenApiViewExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 
@@ -96,15 +96,6 @@ class PortalAutoSchema(AutoSchema):
         if entry is not None and (updating or action == "create"):
             return entry
         return super().get_request_serializer()
-
-    def get_override_parameters(self) -> list[Any]:
-        """A list's `filter_fields` (see `billing.apis.BillingApi`): related ids."""
-        parameters = list(super().get_override_parameters())
-        if getattr(self.view, "action", None) == "list":
-            for name in getattr(self.view, "filter_fields", ()):
-                description = f"Only rows of this {name} (its id)."
-                parameters.append(OpenApiParameter(name, int, description=description))
-        return parameters
 
     def get_operation(self, *args: Any, **kwargs: Any) -> dict[str, Any] | None:
         operation = super().get_operation(*args, **kwargs)

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
 
 from portal.audit.models import AuditEntry
@@ -13,15 +12,6 @@ from portal.core.filters import id_filter, text_filter
 from portal.users.roles import Role
 
 
-@extend_schema_view(
-    list=extend_schema(
-        parameters=[
-            OpenApiParameter("object_type", str, description="e.g. `billing.account`"),
-            OpenApiParameter("object_id", str, description="The changed row's id."),
-            OpenApiParameter("actor", int, description="The acting user's id."),
-        ]
-    )
-)
 class AuditEntryApi(ScopedAPIMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     """The tenant's audit log (admins), filterable by object_type, object_id and actor."""
 
