@@ -22,7 +22,6 @@ EXACT = Context(prec=200)  # Decimal arithmetic on sums and amortization never r
 # blank (whitespace only) values count too.
 NULL_SPELLINGS = frozenset({"null", "none", "n/a", "nan"})
 _LONGEST_NULL_SPELLING = max(map(len, NULL_SPELLINGS))
-_BLANKS = np.frombuffer(b" \t\r\n", dtype=np.uint8)
 # Rows kept per issue and batch; every occurrence is counted.
 EXAMPLE_ROWS = 1000
 
@@ -221,17 +220,18 @@ def clean_text(
 
 
 def _null_spellings(values: pa.Array, sizes: np.ndarray) -> dict[str, np.ndarray]:
-    """Rows that spell null, by spelling as written. Only short values and values that
-    start with a blank are looked at, so long ids and amounts cost nothing."""
+    """Rows that spell null, by spelling as written. Only values that start with `n` or a
+    blank are looked at (every spelling does), so amounts, ids and codes cost nothing."""
     data = values.buffers()[2]
-    candidates = (sizes > 0) & (sizes <= _LONGEST_NULL_SPELLING)
-    if data is not None and len(values) and candidates.size:
-        raw = np.frombuffer(data, dtype=np.uint8)
-        if raw.size:
-            starts = np.minimum(offsets(values)[:-1], raw.size - 1)
-            candidates |= (sizes > 0) & np.isin(raw[starts], _BLANKS)
-    candidates &= valid_mask(values)
-    index = np.flatnonzero(candidates)
+    if data is None or not len(values):
+        return {}
+    raw = np.frombuffer(data, dtype=np.uint8)
+    if not raw.size:
+        return {}
+    first = raw.take(offsets(values)[:-1], mode="clip")
+    spelled = ((first | 0x20) == ord("n")) & (sizes <= _LONGEST_NULL_SPELLING)
+    blank = first <= ord(" ")  # checked exactly below
+    index = np.flatnonzero((spelled | blank) & (sizes > 0) & valid_mask(values))
     if not index.size:
         return {}
     shown = values.take(pa.array(index))
