@@ -48,13 +48,13 @@ def ingest_jobs_fail_stopped(*, keep: int | None = None) -> list[int]:
     schema = connection.schema_name  # type: ignore[attr-defined]
     # Another session than Django's: a session's own advisory locks are reentrant.
     with side_connection(schema) as side:
-        # A job row locked by an open transaction (the caller's own, say) is left for later.
+        # A job row or table locked by an open transaction (the caller's own, say) is left
+        # for a later look.
         side.execute("SET lock_timeout = '2s'")
         for job_id in job_ids:
+            # While the claim is held here, no retry can start the job.
             with claimed("ingest", job_id, on=side) as gone:
-                # While the claim is held here, no retry can start the job.
-                if gone and _finish_stopped(side, job_id):
-                    drop_staging_tables(f"{STAGE_PREFIX}{job_id}_", on=side)
+                if gone and _clean_up(side, job_id):
                     stopped.append(job_id)
     for job in IngestJob.objects.filter(pk__in=stopped):
         logger.warning("Ingest %s in %s: its process stopped; now %s", job.pk, schema, job.status)
@@ -65,6 +65,15 @@ def ingest_jobs_fail_stopped(*, keep: int | None = None) -> list[int]:
             after={"status": job.status, "message": job.message},
         )
     return stopped
+
+
+def _clean_up(side: psycopg.Connection[Any], job_id: int) -> bool:
+    """Drop the stopped job's staging tables and finish it; whether it was finished here."""
+    try:
+        drop_staging_tables(f"{STAGE_PREFIX}{job_id}_", on=side)
+        return _finish_stopped(side, job_id)
+    except psycopg.errors.LockNotAvailable:
+        return False
 
 
 def _finish_stopped(side: psycopg.Connection[Any], job_id: int) -> bool:
@@ -84,14 +93,11 @@ def _finish_stopped(side: psycopg.Connection[Any], job_id: int) -> bool:
         if months
         else [IngestStatus.FAILED, STOPPED_MESSAGE, None, 0, None]
     )
-    try:
-        cursor = side.execute(
-            f"UPDATE {IngestJob._meta.db_table} SET status = %s, message = %s, "
-            "rows_read = coalesce(%s, rows_read), rows_stored = %s, "
-            "rows_rejected = coalesce(%s, rows_rejected), finished_at = %s "
-            "WHERE id = %s AND status = %s",
-            [*outcome, timezone.now(), job_id, IngestStatus.RUNNING],
-        )
-    except psycopg.errors.LockNotAvailable:
-        return False
+    cursor = side.execute(
+        f"UPDATE {IngestJob._meta.db_table} SET status = %s, message = %s, "
+        "rows_read = coalesce(%s, rows_read), rows_stored = %s, "
+        "rows_rejected = coalesce(%s, rows_rejected), finished_at = %s "
+        "WHERE id = %s AND status = %s",
+        [*outcome, timezone.now(), job_id, IngestStatus.RUNNING],
+    )
     return bool(cursor.rowcount)
