@@ -13,6 +13,7 @@ import json
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
@@ -81,10 +82,13 @@ class LiveApi:
 
 
 @pytest.fixture
-def live_api(django_db_blocker: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[LiveApi]:
+def live_api(
+    django_db_blocker: Any, monkeypatch: pytest.MonkeyPatch, settings: Any, tmp_path: Path
+) -> Iterator[LiveApi]:
     """A tenant with a few rows of each kind, served over HTTP by a thread."""
     # Queued work (ingests, runs) is not under test here: nothing goes to the broker.
     monkeypatch.setattr(Task, "apply_async", lambda self, *args, **kwargs: None)
+    settings.MEDIA_ROOT = str(tmp_path)  # uploaded bills
     with committed_tenant(django_db_blocker, SCHEMA):
         admin = User.objects.get(username="admin")
         customer_user = make_user(Role.END_CUSTOMER, "customer")
