@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.db.models import Count, Sum
 
 from billing.generator import GeneratedBill, write_cur_legacy
@@ -98,6 +100,18 @@ def test_the_same_path_given_twice_is_read_once_with_a_note(
     assert job.rows_read == one.expected[(JANUARY.isoformat(), PAYER_ONE)].rows
     assert "cur.csv was given twice: read once." in job.notes
     assert len(job.files) == 1
+
+
+def test_ingest_costs_given_one_path_twice_reads_it_once_and_says_so(
+    tenant_a: Tenant, tmp_path: Path
+) -> None:
+    one = bill(tmp_path, PAYER_ONE)
+    out = io.StringIO()
+    call_command(
+        "ingest_costs", "--tenant", tenant_a.schema_name, "--inline", one.path, one.path, stdout=out
+    )
+    assert "note: cur.csv was given twice: read once." in out.getvalue()
+    assert stored(PAYER_ONE) == expected(one, PAYER_ONE)
 
 
 def test_a_copy_under_another_name_is_read_once_with_a_note(
