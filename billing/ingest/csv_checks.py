@@ -47,6 +47,23 @@ def first_invalid_utf8(values: pa.Array) -> BadText | None:
     return None
 
 
+def first_invalid_utf8_in(values: pa.Array) -> BadText | None:
+    """Like `first_invalid_utf8`, for a string column or a map column's keys and values."""
+    if pa.types.is_string(values.type):
+        return first_invalid_utf8(values)
+    if not pa.types.is_map(values.type) or not len(values):
+        return None
+    bounds = values.offsets.to_numpy()  # into the whole children, whatever the slice
+    for child in (values.keys, values.items):
+        if not pa.types.is_string(child.type):
+            continue
+        bad = first_invalid_utf8(child.slice(bounds[0], bounds[-1] - bounds[0]))
+        if bad is not None:
+            row = int(np.searchsorted(bounds, bounds[0] + bad.index, side="right")) - 1
+            return BadText(row, bad.byte, bad.text)
+    return None
+
+
 @dataclass(frozen=True)
 class LongRow:
     row: int  # the header is row 1

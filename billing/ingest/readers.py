@@ -29,7 +29,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from billing.ingest.contract import BillFileError, BillFormat, NormalizedBatch
-from billing.ingest.csv_checks import find_long_row, first_invalid_utf8
+from billing.ingest.csv_checks import find_long_row, first_invalid_utf8_in
 from billing.ingest.formats import Layout, detect
 from billing.ingest.normalize.cur import CurNormalizer
 from billing.ingest.normalize.focus import FocusNormalizer
@@ -141,18 +141,34 @@ def _not_utf8(file: str, byte: int, *, row: int, column: str = "") -> BillFileEr
 
 
 def check_utf8(table: pa.Table, file: str, first_row: int) -> None:
-    """Refuse the file if a string column of `table` (read unchecked) is not UTF-8."""
+    """Refuse the file if a string or map column of `table` (read unchecked) is not UTF-8."""
     for name, column in zip(table.column_names, table.columns, strict=True):
-        if not pa.types.is_string(column.type):
+        if not (pa.types.is_string(column.type) or pa.types.is_map(column.type)):
             continue
         row = first_row
         for chunk in column.chunks:
-            data = chunk.buffers()[2]
-            if data is not None and np.frombuffer(data, dtype=np.uint8).max(initial=0) >= 0x80:
-                bad = first_invalid_utf8(chunk)
+            if _has_high_bytes(chunk) and not _valid(chunk):
+                bad = first_invalid_utf8_in(chunk)
                 if bad is not None:
                     raise _not_utf8(file, bad.byte, row=row + bad.index, column=name)
             row += len(chunk)
+
+
+def _valid(values: pa.Array) -> bool:
+    try:
+        values.validate(full=True)  # checks UTF-8 in C++: the slow search only if it fails
+    except pa.ArrowInvalid:
+        return False
+    return True
+
+
+def _has_high_bytes(values: pa.Array) -> bool:
+    """Whether any text buffer of `values` holds a byte that is not ASCII (cheap test)."""
+    return any(
+        np.frombuffer(buffer, dtype=np.uint8).max(initial=0) >= 0x80
+        for buffer in values.buffers()[2:]
+        if buffer is not None and buffer.size
+    )
 
 
 class CsvSource:

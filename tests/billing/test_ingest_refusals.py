@@ -18,6 +18,7 @@ from django.core.management import CommandError, call_command
 from django.db.models import Count, Sum
 
 from billing.ingest.contract import PeriodKey, Sums
+from billing.ingest.formats import snake
 from billing.ingest.normalize.times import last_period
 from billing.ingest.pipeline import run_ingest
 from billing.ingest.readers import open_bill
@@ -360,3 +361,24 @@ def test_a_parquet_value_that_is_not_utf8_refuses_the_file(
     assert job.message.startswith(
         "bytes.parquet, row 4, column lineItem/ProductCode: not UTF-8 text: the byte 0xE9"
     )
+
+
+def test_a_cur2_tag_that_is_not_utf8_refuses_the_file(tenant_a: Tenant, tmp_path: Path) -> None:
+    names = [*CUR, "bill/PayerAccountName"]
+    values = [*CUR.values(), "Payer"]
+    columns = {
+        snake(name): pa.array([value] * 3, pa.string())
+        for name, value in zip(names, values, strict=True)
+    }
+    tag_values = pa.array([b"web", b"web", b"caf\xe9"], pa.binary())
+    items = pa.Array.from_buffers(pa.string(), 3, tag_values.buffers())  # bytes kept as written
+    tags = pa.MapArray.from_arrays(
+        pa.array([0, 1, 2, 3], pa.int32()), pa.array(["team"] * 3), items
+    )
+    path = tmp_path / "cur2.parquet"
+    pq.write_table(pa.table({**columns, "resource_tags": tags}), path)
+
+    job = ingest(path)
+
+    assert job.status == IngestStatus.FAILED
+    assert job.message.startswith("cur2.parquet, row 4, column resource_tags: not UTF-8 text")
