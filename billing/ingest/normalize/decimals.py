@@ -95,27 +95,31 @@ def parse_decimals(values: pa.Array, column: str, log: IssueLog) -> Decimals:
         log.reject(column, invalid, values, f"{column} is not a number")
         values = null_where(values, invalid)
         floats = pc.cast(values, pa.float64())
-    out = _out_of_range(values, floats, present & ~invalid, column, log)
+    exponent = rows_with_letter(values, "e")
+    out = _out_of_range(values, floats, present & ~invalid, exponent, column, log)
     if out.any():
         values = null_where(values, out)
         floats = pc.if_else(pa.array(out), pa.scalar(None, pa.float64()), floats)
         invalid |= out
-    exponent = rows_with_letter(values, "e")
+        exponent &= ~out
     if exponent.any():
         values = _expand_exponents(values, exponent)
     return Decimals(values, floats, invalid)
 
 
 def _out_of_range(
-    values: pa.Array, floats: pa.Array, numbers: np.ndarray, column: str, log: IssueLog
+    values: pa.Array,
+    floats: pa.Array,
+    numbers: np.ndarray,
+    exponent: np.ndarray,
+    column: str,
+    log: IssueLog,
 ) -> np.ndarray:
     """Rows whose number is too large or has too many decimal places, rejected."""
     digits = QUANTITY_DIGITS if column.lower() in QUANTITY_COLUMNS else AMOUNT_DIGITS
     size = np.abs(np.asarray(floats.fill_null(0).to_numpy(zero_copy_only=False)))
     candidates = numbers & (
-        (size >= _CHECK_FROM * 10.0**digits)
-        | (lengths(values) > _LONG_TEXT)
-        | rows_with_letter(values, "e")
+        (size >= _CHECK_FROM * 10.0**digits) | (lengths(values) > _LONG_TEXT) | exponent
     )
     verdict = np.zeros(len(values), dtype=np.int8)
     if not candidates.any():
