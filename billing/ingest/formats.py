@@ -297,9 +297,14 @@ def _cur_notes(layout: Layout) -> None:
     notes.append("ContractedCost = BilledCost (a CUR has no contracted cost)")
 
 
+# FOCUS costs a file may lack: each is then BilledCost (see billing.ingest.normalize.focus).
+FOCUS_DERIVED_COSTS = ("effective_cost", "list_cost", "contracted_cost")
+
+
 def _focus_layout(positions: dict[str, int], file: str) -> Layout:
     lower = {name.lower(): name for name in positions}
-    missing = [name for name in FOCUS_REQUIRED.values() if name.lower() not in lower]
+    absent = [store for store, name in FOCUS_REQUIRED.items() if name.lower() not in lower]
+    missing = [FOCUS_REQUIRED[store] for store in absent if store not in FOCUS_DERIVED_COSTS]
     if missing:
         raise BillFileError(
             file, f"FOCUS file without required columns: {', '.join(missing)}", row=1
@@ -316,6 +321,8 @@ def _focus_layout(positions: dict[str, int], file: str) -> Layout:
         if name not in known and not name.startswith("x_")
     ]
     layout = Layout(BillFormat.FOCUS, _focus_version(lower), fields)
+    for store in absent:
+        layout.notes.append(f"no {FOCUS_REQUIRED[store]} column: derived from BilledCost")
     if unknown:
         layout.notes.append(
             f"not FOCUS columns, ignored: {', '.join(sorted(unknown, key=str.lower))}"

@@ -231,6 +231,30 @@ def test_focus_rows_without_secondary_costs_are_kept_with_derived_ones(tmp_path:
     }
 
 
+def test_a_focus_file_without_secondary_cost_columns_is_read_with_derived_costs(
+    tmp_path: Path,
+) -> None:
+    header = [name for name in FOCUS_ROW if name not in ("ListCost", "ContractedCost")]
+    header.remove("EffectiveCost")
+    purchase = {"ChargeCategory": "Purchase", "CommitmentDiscountId": "/ri/1", "BilledCost": "9"}
+    path = write_csv(tmp_path / "focus.csv", header, [FOCUS_ROW, {**FOCUS_ROW, **purchase}])
+
+    reader = open_bill(path)
+    (batch,) = reader.batches()
+
+    assert reader.notes == [
+        f"no {name} column: derived from BilledCost"
+        for name in ("EffectiveCost", "ListCost", "ContractedCost")
+    ]
+    costs = ["billed_cost", "effective_cost", "list_cost", "contracted_cost"]
+    assert [list(row.values()) for row in batch.table.select(costs).to_pylist()] == [
+        ["2.5", "2.5", "2.5", "2.5"],
+        ["9", "0", "9", "9"],
+    ]
+    assert batch.issues == []
+    assert batch.source_sums == {KEY: Sums(2, D("11.5"), D("2.5"))}
+
+
 def test_a_focus_row_is_rejected_only_for_its_billed_cost_dates_or_account(
     tmp_path: Path,
 ) -> None:

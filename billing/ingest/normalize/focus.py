@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from billing.ingest.contract import NormalizedBatch
-from billing.ingest.formats import Layout
+from billing.ingest.formats import FOCUS_DERIVED_COSTS, Layout
 from billing.ingest.normalize.batch import Columns, SumInputs, finish
 from billing.ingest.normalize.common import (
     Distinct,
@@ -124,6 +124,8 @@ class FocusNormalizer:
             if key in out:
                 parse = parse_decimals if key == "billed_cost" else parse_secondary
                 numbers[key] = parse(out[key], self.fields[key], log)
+            elif key in FOCUS_DERIVED_COSTS:  # the file lacks the column (a note says so)
+                numbers[key] = parse_secondary(pa.nulls(log.n, pa.string()), key, log)
         billed = numbers["billed_cost"]
         required(billed.text, self.fields["billed_cost"], log, raw["billed_cost"], billed.invalid)
         return numbers
@@ -152,9 +154,11 @@ class FocusNormalizer:
                 "BilledCost, as for a charge without a negotiated price",
             ),
         ):
-            name = self.fields[key]
+            name = self.fields.get(key)
+            # A column the file lacks is noted once for the file, not for every row.
+            told = log if name else IssueLog(log.file, log.first_line, log.n)
             message = f"{name} is missing: read as {said}"
-            numbers[key] = fill_missing(numbers[key], fallback, where, name, log, message)
+            numbers[key] = fill_missing(numbers[key], fallback, where, name or key, told, message)
 
     def _enum(self, key: str, values: pa.Array, log: IssueLog) -> pa.Array:
         name = self.fields[key]
@@ -192,7 +196,7 @@ class FocusNormalizer:
             & mask_of(pc.equal(effective, 0.0))
             & mask_of(pc.not_equal(billed, 0.0))
         )
-        name = self.fields["effective_cost"]
+        name = self.fields.get("effective_cost", "EffectiveCost")
         message = f"{name} is 0 on a Usage row whose BilledCost is not; kept"
         log.interpret(name, remark, numbers["effective_cost"].text, message)
 
