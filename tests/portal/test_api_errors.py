@@ -60,10 +60,22 @@ def test_a_deeply_nested_body_to_every_writing_endpoint_is_refused(
     assert tried > 30
 
 
-def test_shallow_json_is_still_read(client_a: TenantClient, admin_a: User) -> None:
+def test_json_deeper_than_the_bound_is_refused_and_shallower_json_read(
+    client_a: TenantClient, admin_a: User
+) -> None:
     admin = Api(client_a, admin_a)
-    nested = {"name": "Team", "default_value": "", "x": [[[[["deep enough"]]]]]}
-    assert admin.post("cost-categories/", nested).status_code == 201
+    too_deep = {"name": "Team", "x": _nested(65)}
+    assert_error_shape(admin.post("cost-categories/", too_deep), 400, "too_deep")
+    deep_enough = {"name": "Team", "default_value": "", "x": _nested(60)}
+    assert admin.post("cost-categories/", deep_enough).status_code == 201
+
+
+def _nested(levels: int) -> Any:
+    """A JSON value of `levels` nested lists (the object holding it adds one more)."""
+    value: Any = "leaf"
+    for _ in range(levels):
+        value = [value]
+    return value
 
 
 def test_a_deeply_nested_rule_version_on_the_rules_page_is_a_form_error() -> None:
@@ -102,11 +114,7 @@ def test_drf_errors_answer_in_the_error_shape(client_a: TenantClient, admin_a: U
     )
     assert_error_shape(broken, 400, "parse_error")
 
-
-def test_refused_fields_name_the_field_and_keep_every_error(
-    client_a: TenantClient, admin_a: User
-) -> None:
-    body = assert_error_shape(Api(client_a, admin_a).post("teams/", {}), 400, "invalid")
+    body = assert_error_shape(admin.post("teams/", {}), 400, "invalid")
     assert body["field"] == "name"
     assert body["message"].startswith("name: ")
     assert "name" in body["errors"]
@@ -170,9 +178,13 @@ def test_explain_refuses_an_empty_or_unreadable_value(
     assert body["field"] == query.split("=")[0]
 
 
-def test_explain_still_explains_a_named_value(client_a: TenantClient, team: CostCategory) -> None:
+def test_explain_refuses_an_empty_value_and_explains_a_named_one(
+    client_a: TenantClient, team: CostCategory
+) -> None:
     allocation = run(team)
     finance = Api(client_a, make_user(Role.FINANCE))
+    empty = finance.get(f"allocation-runs/{allocation.pk}/explain/", {"value": " "})
+    assert_error_shape(empty, 400, "required")
     web = finance.get(f"allocation-runs/{allocation.pk}/explain/", {"value": "web"})
     assert web.status_code == 200 and web.json()["total"]["billed_cost"] == "2.5"
 
@@ -201,7 +213,7 @@ def issued_invoice(tenant_a: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 
 @pytest.mark.parametrize(
     "amount",
-    ["NaN", "nan", "sNaN", "Infinity", "-Infinity", "1e400", "1" + "0" * 30, "5.000001", "abc"],
+    ["NaN", "nan", "sNaN", "Infinity", "-Infinity", "1e400", "1" + "0" * 30, "5.000001"],
 )
 def test_a_credit_note_amount_must_be_a_plain_number(
     finance_api: Api, issued_invoice: Any, amount: str
@@ -225,10 +237,6 @@ def test_a_credit_note_amount_as_a_json_number_outside_float_is_refused(
     )
     assert assert_error_shape(response, 400)["field"] == "amount"
 
-
-def test_a_credit_note_of_a_plain_amount_is_still_issued(
-    finance_api: Api, issued_invoice: Any
-) -> None:
     response = finance_api.post(
         f"invoices/{issued_invoice.pk}/credit-notes/", {"amount": "1.5", "reason": "Goodwill"}
     )
@@ -242,21 +250,6 @@ def test_the_credit_note_form_refuses_amounts_the_invoice_cannot_hold(amount: st
 
     form = CreditNoteForm(data={"credit-amount": amount, "credit-reason": "Goodwill"})
     assert not form.is_valid() and "amount" in form.errors
-
-
-@pytest.mark.parametrize("tax_rate", ["NaN", "Infinity", "1e30", "19.00001"])
-def test_a_billing_unit_tax_rate_must_be_a_plain_percentage(
-    finance_api: Api, tax_rate: str
-) -> None:
-    from allocation.services import cost_category_create
-
-    category = cost_category_create(actor=None, name="Customer")
-    response = finance_api.post(
-        "billing-units/",
-        {"name": "Globex", "category": category.pk, "value": "Globex", "legal_name": "Globex",
-         "tax_rate": tax_rate},
-    )  # fmt: skip
-    assert assert_error_shape(response, 400)["field"] == "tax_rate"
 
 
 @pytest.mark.parametrize("pk", ["99999999999999999999", "abc", "0"])

@@ -47,10 +47,6 @@ def test_every_list_refuses_paging_it_cannot_serve(admin: Api, name: str, value:
         body = response.json()
         assert (body["code"], body["field"]) == (f"invalid_{name}", name), route.path
         assert name in body["message"]
-
-
-def test_every_list_pages_within_bounds(admin: Api) -> None:
-    for route in list_routes():
         response = admin.client.get(
             f"{concrete(route.path)}?limit=1000&offset=5", HTTP_AUTHORIZATION=admin.auth
         )
@@ -68,6 +64,7 @@ def test_a_list_pages_by_limit_and_offset(admin: Api, admin_a: User) -> None:
     names = [t["name"] for t in first["results"] + rest["results"]]
     assert sorted(names) == ["Data", "Platform", "Web"]
     assert len(admin.get("teams/").json()["results"]) == 3  # no limit: the default page
+    assert admin.get("teams/", {"limit": "1001"}).status_code == 400  # not quietly 1000
 
 
 def test_every_declared_filter_refuses_an_unreadable_value(admin: Api) -> None:
@@ -93,9 +90,8 @@ def test_every_declared_filter_refuses_an_unreadable_value(admin: Api) -> None:
         ("accounts/", "ou=1.5", "ou"),
         ("audit/", "actor=me", "actor"),
         ("allocation-runs/", "period=0001-01", "period"),
-        ("invoices/", "status=lost", "status"),
-        ("invoices/", "unit=-3", "unit"),
-        ("invoice-runs/", "period=2026-13", "period"),
+        ("invoices/", "unit=" + "9" * 30, "unit"),
+        ("invoice-runs/", "period=0001-01", "period"),
     ],
 )
 def test_a_bad_filter_value_is_refused_not_ignored(
@@ -114,5 +110,6 @@ def test_filters_still_narrow_a_list(admin: Api, admin_a: User) -> None:
     team_create(actor=admin_a, name="Web")
     names = [ou["name"] for ou in admin.get("ous/", {"organization": acme.pk}).json()["results"]]
     assert names == ["Root"]
+    assert admin.get("ous/", {"organization": "Acme"}).status_code == 400  # not every unit
     entries = admin.get("audit/", {"actor": admin_a.pk, "limit": "5"}).json()["results"]
     assert entries and all(entry["actor"] == admin_a.pk for entry in entries)
