@@ -31,7 +31,9 @@ class CostCategoryInputSerializer(serializers.Serializer[Any]):
 
 
 class RuleSetSerializer(serializers.ModelSerializer[RuleSet]):
-    created_by = serializers.SlugRelatedField[Any](slug_field="username", read_only=True)
+    created_by = serializers.SlugRelatedField[Any](
+        slug_field="username", read_only=True, allow_null=True
+    )
     rules = serializers.SerializerMethodField()
     splits = serializers.SerializerMethodField()
 
@@ -83,8 +85,12 @@ class ValueTotalSerializer(AmountsSerializer):
 class AllocationRunSerializer(ExactModelSerializer):
     category_name = serializers.CharField(source="category.name", read_only=True)
     period = PeriodField(read_only=True)
-    version = serializers.IntegerField(source="ruleset.number", read_only=True, default=None)
-    created_by = serializers.SlugRelatedField[Any](slug_field="username", read_only=True)
+    version = serializers.IntegerField(
+        source="ruleset.number", read_only=True, default=None, allow_null=True
+    )
+    created_by = serializers.SlugRelatedField[Any](
+        slug_field="username", read_only=True, allow_null=True
+    )
     step = serializers.CharField(source="get_step_display", read_only=True)
     step_number = serializers.SerializerMethodField()
 

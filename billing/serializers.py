@@ -105,7 +105,9 @@ class TransferSerializer(serializers.ModelSerializer[BillingTransfer]):
     # serializer metaclass takes declared fields off the class, so these names are fine.
     source = AccountRefSerializer(read_only=True)  # type: ignore[assignment]
     destination = AccountRefSerializer(read_only=True)
-    invited_by = serializers.SlugRelatedField[User](slug_field="username", read_only=True)
+    invited_by = serializers.SlugRelatedField[User](
+        slug_field="username", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = BillingTransfer

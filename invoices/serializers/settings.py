@@ -98,9 +98,11 @@ class PricingPlanInputSerializer(serializers.Serializer[Any]):
 
 class BillingUnitSerializer(serializers.ModelSerializer[BillingUnit]):
     category_name = serializers.CharField(source="category.name", read_only=True)
-    plan_name = serializers.CharField(source="plan.name", read_only=True, default=None)
+    plan_name = serializers.CharField(
+        source="plan.name", read_only=True, default=None, allow_null=True
+    )
     end_customer_name = serializers.CharField(
-        source="end_customer.legal_name", read_only=True, default=None
+        source="end_customer.legal_name", read_only=True, default=None, allow_null=True
     )
 
     class Meta:
@@ -145,7 +147,9 @@ class BillingUnitInputSerializer(serializers.Serializer[Any]):
 
 class InvoiceRunSerializer(serializers.ModelSerializer[InvoiceRun]):
     period = PeriodField(read_only=True)
-    created_by = serializers.SlugRelatedField[Any](slug_field="username", read_only=True)
+    created_by = serializers.SlugRelatedField[Any](
+        slug_field="username", read_only=True, allow_null=True
+    )
     progress_percent = serializers.IntegerField(read_only=True, allow_null=True)
 
     class Meta:
