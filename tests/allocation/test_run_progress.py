@@ -7,12 +7,10 @@ as a worker would carry it out while people look at the run page.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.db import connection, connections
 from django_tenants.utils import schema_context
 
 from allocation.engine import run as engine
@@ -29,7 +27,7 @@ from tests.allocation.run_helpers import (
     use_fake_files,
 )
 from tests.billing.ingest_fakes import line
-from tests.committed import committed_tenant
+from tests.committed import committed_tenant, on_own_connection
 
 SCHEMA = "allocation_progress_t"
 
@@ -69,34 +67,15 @@ def _seen_from_outside(run_id: int, previous_id: int) -> tuple[str, int, int]:
     return status, step, rows
 
 
-def _in_a_thread(work: Callable[[], Any]) -> Any:
-    """What `work` returns, done on a connection of its own (committing as a worker does)."""
-    answers: list[Any] = []
-
-    def target() -> None:
-        try:
-            connection.set_schema(SCHEMA)  # type: ignore[attr-defined]
-            answers.append(work())
-        except BaseException as exc:  # handed to the test
-            answers.append(exc)
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=target)
-    thread.start()
-    thread.join(timeout=120)
-    if isinstance(answers[0], BaseException):
-        raise answers[0]
-    return answers[0]
-
-
 def test_others_see_the_step_under_way_and_the_old_results_until_the_run_ends(
     first_run: AllocationRun, db: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    queued = _in_a_thread(
+    queued = on_own_connection(
+        SCHEMA,
         lambda: allocation_run_request(
             actor=None, category=first_run.category, period=JAN, enqueue=False
-        )
+        ),
+        seconds=120,
     )
     assert _seen_from_outside(queued.pk, first_run.pk)[:2] == (RunStatus.QUEUED, RunStep.WAITING)
     seen: list[tuple[str, int, int]] = []
@@ -108,7 +87,9 @@ def test_others_see_the_step_under_way_and_the_old_results_until_the_run_ends(
 
     monkeypatch.setattr(engine, "write_results", watched)
 
-    _in_a_thread(lambda: engine.allocation_run_execute(actor=None, run=queued))
+    on_own_connection(
+        SCHEMA, lambda: engine.allocation_run_execute(actor=None, run=queued), seconds=120
+    )
 
     previous_rows = 2  # S3 and the Unallocated rest, one day and service each
     assert seen == [(RunStatus.RUNNING, RunStep.SPLITTING, previous_rows)]

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from billing.generator import write_cur_legacy
 from billing.ingest.connections import claimed, side_connection
@@ -23,7 +23,7 @@ from billing.services.ingests import ingest_job_create
 from billing.tasks import ingest_costs
 from portal.audit.models import AuditEntry
 from portal.tenants.models import Tenant
-from tests.committed import committed_tenant
+from tests.committed import committed_tenant, on_own_connection
 from tests.conftest import PASSWORD, TenantClient, api_token
 from tests.processes import (
     side_database,
@@ -52,27 +52,6 @@ def in_schema(committed: None, db: Any) -> None:
     connection.set_schema(SCHEMA)  # type: ignore[attr-defined]
 
 
-def _committed(work: Callable[[], Any]) -> Any:
-    """What `work` returns, done and committed on a connection of its own."""
-    answers: list[Any] = []
-
-    def target() -> None:
-        try:
-            connection.set_schema(SCHEMA)  # type: ignore[attr-defined]
-            answers.append(work())
-        except BaseException as exc:  # handed to the test
-            answers.append(exc)
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=target)
-    thread.start()
-    thread.join(timeout=60)
-    if isinstance(answers[0], BaseException):
-        raise answers[0]
-    return answers[0]
-
-
 def _bill(folder: Path, rows: int = 400) -> Path:
     return write_cur_legacy(
         folder / "cur-2026-01.csv.gz", rows=rows, period=JANUARY, payer_id=PAYER, fmt="csv.gz"
@@ -91,8 +70,7 @@ def _left_running(bill: Path, **counts: int) -> IngestJob:
             side.execute(f"CREATE TABLE billing_cost_stage_{job.pk}_0 (id bigint)")
         return job
 
-    job: IngestJob = _committed(make)
-    return job
+    return on_own_connection(SCHEMA, make)
 
 
 def test_a_running_ingest_without_a_process_is_failed_when_ingests_are_listed(
@@ -119,7 +97,8 @@ def test_an_ingest_stopped_after_storing_its_months_is_shown_stored(
     job = _left_running(_bill(tmp_path), rows_read=400)
     zero = Decimal(0)
     # Its months were published (with their sums) before its process stopped.
-    _committed(
+    on_own_connection(
+        SCHEMA,
         lambda: IngestPeriodSum.objects.create(
             job_id=job.pk,
             billing_period_start=JANUARY,
@@ -132,7 +111,7 @@ def test_an_ingest_stopped_after_storing_its_months_is_shown_stored(
             source_effective_cost=zero,
             stored_effective_cost=zero,
             rejected_effective_cost=zero,
-        )
+        ),
     )
     client = TenantClient(HOST)
     token = api_token(client, "admin", PASSWORD)
@@ -182,7 +161,9 @@ def test_a_job_row_another_transaction_holds_is_left_for_a_later_look(
         other.execute(
             f'SELECT id FROM "{SCHEMA}".billing_ingestjob WHERE id = %s FOR UPDATE', [job.pk]
         )
-        look = threading.Thread(target=lambda: looked.append(_committed(ingest_jobs_fail_stopped)))
+        look = threading.Thread(
+            target=lambda: looked.append(on_own_connection(SCHEMA, ingest_jobs_fail_stopped))
+        )
         look.start()
         look.join(timeout=20)
         assert looked == [[]], "the look waited for the row"

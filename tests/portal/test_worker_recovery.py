@@ -5,7 +5,6 @@ A worker that starts fails the ingests a killed process left running."""
 from __future__ import annotations
 
 import signal
-import threading
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import date
@@ -14,7 +13,7 @@ from typing import Any
 
 import psutil
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from billing.generator import write_cur_legacy
 from billing.models import IngestJob, IngestStatus
@@ -23,7 +22,7 @@ from billing.tasks import ingest_costs
 from invoices.models import InvoiceRun, InvoiceRunStatus
 from invoices.services.runs import invoice_run_request
 from invoices.tasks import invoice_run
-from tests.committed import committed_tenant
+from tests.committed import committed_tenant, on_own_connection
 from tests.processes import side_database, start_worker, stop, wait_for, waiting_on
 
 SCHEMA = "worker_recovery_t"
@@ -43,30 +42,10 @@ def in_schema(committed: None, db: Any) -> None:
     connection.set_schema(SCHEMA)  # type: ignore[attr-defined]
 
 
-def _committed(work: Callable[[], Any]) -> Any:
-    """What `work` returns, done and committed on a connection of its own (as a web
-    request would), so the worker sees it."""
-    answers: list[Any] = []
-
-    def target() -> None:
-        try:
-            connection.set_schema(SCHEMA)  # type: ignore[attr-defined]
-            answers.append(work())
-        except BaseException as exc:  # handed to the test
-            answers.append(exc)
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=target)
-    thread.start()
-    thread.join(timeout=60)
-    if isinstance(answers[0], BaseException):
-        raise answers[0]
-    return answers[0]
-
-
 def _queued_ingest(bill: Path, queue: str) -> IngestJob:
-    job: IngestJob = _committed(lambda: ingest_job_create(actor=None, paths=[bill], enqueue=False))
+    job: IngestJob = on_own_connection(
+        SCHEMA, lambda: ingest_job_create(actor=None, paths=[bill], enqueue=False)
+    )
     ingest_costs.apply_async(args=(SCHEMA, job.pk), queue=queue)
     return job
 
@@ -79,8 +58,7 @@ def _left_running(bill: Path) -> IngestJob:
         IngestJob.objects.filter(pk=job.pk).update(status=IngestStatus.RUNNING, attempts=1)
         return job
 
-    job: IngestJob = _committed(make)
-    return job
+    return on_own_connection(SCHEMA, make)
 
 
 def _finished(model: Any, pk: int, unfinished: tuple[str, ...]) -> Callable[[], bool]:
@@ -143,8 +121,8 @@ def test_a_killed_pool_process_does_not_wedge_the_worker(in_schema: None, tmp_pa
 
         # And the same worker takes new work: another ingest and an invoice run
         second = _queued_ingest(other_bill, queue)
-        run: InvoiceRun = _committed(
-            lambda: invoice_run_request(actor=None, period=JANUARY, enqueue=False)
+        run: InvoiceRun = on_own_connection(
+            SCHEMA, lambda: invoice_run_request(actor=None, period=JANUARY, enqueue=False)
         )
         invoice_run.apply_async(args=(SCHEMA, run.pk), queue=queue)
         wait_for(
