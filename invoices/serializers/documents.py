@@ -98,6 +98,18 @@ class InvoiceSerializer(serializers.ModelSerializer[Invoice]):
         return data
 
 
+# What a document shows beyond its buyer's view (also in the API schema's answer).
+MARGIN_FIELDS = (
+    "cost_basis",
+    "plan_name",
+    "wholesale_total",
+    "margin",
+    "run",
+    "allocation_run",
+    "payment_reference",
+)
+
+
 class InvoiceMarginSerializer(InvoiceSerializer):
     """A document with its wholesale cost and margin, for admins, finance and resellers."""
 
@@ -105,16 +117,7 @@ class InvoiceMarginSerializer(InvoiceSerializer):
     wholesale_total = ExactDecimalField(read_only=True)
 
     class Meta(InvoiceSerializer.Meta):
-        fields = [
-            *InvoiceSerializer.Meta.fields,
-            "cost_basis",
-            "plan_name",
-            "wholesale_total",
-            "margin",
-            "run",
-            "allocation_run",
-            "payment_reference",
-        ]
+        fields = [*InvoiceSerializer.Meta.fields, *MARGIN_FIELDS]
 
     def get_margin(self, invoice: Invoice) -> str:
         """What the document adds to the margin: a credit note takes its subtotal back."""

@@ -12,7 +12,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from invoices.serializers.documents import InvoiceSerializer
+from invoices.serializers.documents import MARGIN_FIELDS, InvoiceSerializer
 from portal.core.serializers import ExactDecimalField
 
 MARGIN_ONLY = "Only for admins, finance and reseller admins."
@@ -82,16 +82,7 @@ class InvoiceAnswerSchema(InvoiceSerializer):
     payment_reference = _margin_text(allow_blank=True)
 
     class Meta(InvoiceSerializer.Meta):
-        fields = [
-            *InvoiceSerializer.Meta.fields,
-            "cost_basis",
-            "plan_name",
-            "wholesale_total",
-            "margin",
-            "run",
-            "allocation_run",
-            "payment_reference",
-        ]
+        fields = [*InvoiceSerializer.Meta.fields, *MARGIN_FIELDS]
 
 
 class InvoiceDetailAnswerSchema(InvoiceAnswerSchema):
