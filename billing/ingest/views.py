@@ -58,6 +58,9 @@ class IngestListView(ScopedViewMixin, ListView[IngestJob]):
         return context
 
 
+ROWS_SHOWN = 200
+
+
 class IngestDetailView(ScopedViewMixin, DetailView[IngestJob]):
     model = IngestJob
     template_name = "billing/ingest_detail.html"
@@ -67,13 +70,26 @@ class IngestDetailView(ScopedViewMixin, DetailView[IngestJob]):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self) -> Any:
-        return super().get_queryset().prefetch_related("period_sums", "issues")
+        return super().get_queryset().prefetch_related("period_sums")
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        if self.object.is_finished:
-            context["rejected_money"] = rejected_money(self.object)
+        job = self.object
+        if job.is_finished:
+            context["rejected_money"] = rejected_money(job)
+        kinds = [_issue_kind(key, count) for key, count in job.issue_counts.items()]
+        context["issue_kinds"] = sorted(kinds, key=lambda k: k["kind"] != "rejected")
+        # Rejected rows lose money, so they come first; interpreted ones are only listed.
+        context["rejected_rows"] = job.issues.filter(kind="rejected")[:ROWS_SHOWN]
+        context["interpreted_rows"] = job.issues.exclude(kind="rejected")[:ROWS_SHOWN]
         return context
+
+
+def _issue_kind(key: str, count: int) -> dict[str, Any]:
+    """One line of the issue counts: their key is "file | column | message | kind"."""
+    file, column, rest = [*key.split(" | ", 2), "", ""][:3]
+    message, _, kind = rest.rpartition(" | ")
+    return {"count": count, "file": file, "column": column, "message": message, "kind": kind}
 
 
 class IngestUploadView(WriteRoleRequiredMixin, View):

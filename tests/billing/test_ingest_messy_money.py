@@ -328,8 +328,11 @@ def test_the_page_and_the_command_say_in_one_line_how_much_money_was_rejected(
     assert line in out.getvalue().splitlines()
     job = IngestJob.objects.get()
     assert stored_billed() == D("7.5")
-    page = admin_client_a.get(f"/costs/ingests/{job.pk}/")
-    assert line in html.unescape(page.content.decode())
+    page = html.unescape(admin_client_a.get(f"/costs/ingests/{job.pk}/").content.decode())
+    assert line in page
+    # The rejected rows are listed first, each with its value; interpreted ones fold away.
+    rejected = page.index("<h2>Rejected rows</h2>")
+    assert page.index("<code>ten</code>", rejected) < page.index("Interpreted values, row by")
 
 
 def test_an_ingest_that_stores_no_row_fails_and_leaves_the_month_stored(
