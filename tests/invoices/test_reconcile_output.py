@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 from io import StringIO
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -24,37 +25,23 @@ INITECH = ("12.5", "12.25", "13")
 SUPPORT = ("0.000000000001", "0.000000000001", "0.000000000002")
 
 
+def _used_once(
+    customer: str | None, service: str, usage_type: str, costs: tuple[str, str, str]
+) -> dict[str, Any]:
+    """A usage line of quantity 1 with its billed, effective and list cost."""
+    billed, effective, list_cost = costs
+    return usage(
+        customer, service, usage_type, billed, "1", effective=effective, list_cost=list_cost
+    )
+
+
 @pytest.fixture
 def big_month(files: FakeFiles) -> str:
     """A month of large Globex costs, reconciled; the printed output."""
     rows = [
-        usage(
-            "globex",
-            "Amazon EC2",
-            "BoxUsage:u-24tb1.metal",
-            GLOBEX[0],
-            "1",
-            effective=GLOBEX[1],
-            list_cost=GLOBEX[2],
-        ),
-        usage(
-            "initech",
-            "Amazon RDS",
-            "InstanceUsage:db.t3.small",
-            INITECH[0],
-            "1",
-            effective=INITECH[1],
-            list_cost=INITECH[2],
-        ),
-        usage(
-            None,
-            "AWS Support (Business)",
-            "Support",
-            SUPPORT[0],
-            "1",
-            effective=SUPPORT[1],
-            list_cost=SUPPORT[2],
-        ),
+        _used_once("globex", "Amazon EC2", "BoxUsage:u-24tb1.metal", GLOBEX),
+        _used_once("initech", "Amazon RDS", "InstanceUsage:db.t3.small", INITECH),
+        _used_once(None, "AWS Support (Business)", "Support", SUPPORT),
     ]
     allocate(files, rows)
     seller()
