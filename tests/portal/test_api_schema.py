@@ -9,8 +9,9 @@ from typing import Any
 import yaml
 from django.core.management import call_command
 
-from portal.users.models import User
-from tests.conftest import TENANT_HOSTS, Api, TenantClient
+from portal.tenants.models import Tenant
+from portal.users.models import Role, User
+from tests.conftest import TENANT_HOSTS, Api, TenantClient, make_user
 
 HOST = TENANT_HOSTS["alpha"]
 
@@ -119,3 +120,11 @@ def test_the_docs_are_swagger_ui_with_assets_served_by_the_portal(
     assert "cdn" not in html.lower() and "https://" not in html
     asset = client_a.get("/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js")
     assert asset.status_code == 200
+
+
+def test_every_role_finds_the_api_docs_from_the_menu(tenant_a: Tenant) -> None:
+    for role in (Role.ADMIN, Role.TEAM_LEAD, Role.END_CUSTOMER):
+        person = make_user(role, f"menu-{role}")
+        client = TenantClient(HOST)
+        client.force_login(person)
+        assert '<a href="/api/v1/docs/"' in client.get("/").content.decode()
