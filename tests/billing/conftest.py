@@ -1,4 +1,5 @@
-"""Fixtures of the billing tests: payers A to D and billing transfers between them."""
+"""Fixtures of the billing tests: the Acme organization, payers A to D and billing transfers
+between them."""
 
 from __future__ import annotations
 
@@ -8,10 +9,21 @@ from typing import Any
 
 import pytest
 
-from billing.models import Account, BillingTransfer
+from billing.models import Account, BillingTransfer, Organization
 from billing.services import billing_transfer_accept, billing_transfer_invite, organization_create
 from portal.users.models import User
 from tests.billing.transfer_setup import TODAY
+
+
+@pytest.fixture
+def org(admin_a: User) -> Organization:
+    """The organization Acme, paid for by the account 111111111111."""
+    return organization_create(
+        actor=admin_a,
+        name="Acme",
+        management_account_id="111111111111",
+        management_account_name="Acme payer",
+    )
 
 
 @pytest.fixture
