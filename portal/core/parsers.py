@@ -1,13 +1,18 @@
-"""Reading JSON that people and programs send, with a bound on its nesting."""
+"""Reading JSON that people and programs send, with a bound on its size and its nesting."""
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Mapping
 from typing import Any
 
-from rest_framework.exceptions import ParseError
-from rest_framework.parsers import JSONParser
+from django.conf import settings
+from rest_framework import status
+from rest_framework.exceptions import APIException, ParseError
+from rest_framework.parsers import BaseParser, JSONParser
+
+from billing.ingest.uploads import size_text
 
 # Rule expressions, the deepest JSON the portal takes, nest a dozen levels at most.
 MAX_JSON_DEPTH = 64
@@ -47,8 +52,34 @@ def json_loads_bounded(text: str | bytes) -> Any:
     return check_depth(data)
 
 
-class BoundedJSONParser(JSONParser):
-    """DRF's JSON parser; a body nested too deep is a 400 `too_deep`, never a crash."""
+class BodyTooLarge(APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "too_large"
+
+
+def body_too_large(limit: int) -> BodyTooLarge:
+    return BodyTooLarge(f"A JSON body larger than {size_text(limit)} is not accepted.")
+
+
+def announced_length(parser_context: Mapping[str, Any] | None) -> int:
+    request = (parser_context or {}).get("request")
+    meta = getattr(request, "META", {})
+    try:
+        return int(meta.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
+
+
+class BoundedJSONParser(BaseParser):
+    """DRF's JSON parser with bounds: a body larger than PORTAL_MAX_UPLOAD_BYTES is a 413
+    `too_large`, read no further than the limit; one nested too deep is a 400 `too_deep`.
+
+    Not a `JSONParser` subclass on purpose: DRF reads such a parser's body through
+    `request.body`, whose own limit ends in a bare 400 that does not name the limit.
+    """
+
+    media_type = JSONParser.media_type
+    renderer_class = JSONParser.renderer_class
 
     def parse(
         self,
@@ -56,8 +87,14 @@ class BoundedJSONParser(JSONParser):
         media_type: str | None = None,
         parser_context: Mapping[str, Any] | None = None,
     ) -> Any:
+        limit = int(settings.PORTAL_MAX_UPLOAD_BYTES)
+        if announced_length(parser_context) > limit:
+            raise body_too_large(limit)
+        body = stream.read(limit + 1) if stream is not None else b""
+        if len(body) > limit:
+            raise body_too_large(limit)
         try:
-            data = super().parse(stream, media_type, parser_context)
+            data = JSONParser().parse(io.BytesIO(body), media_type, parser_context)
             return check_depth(data)
         except (RecursionError, JsonTooDeep):
             raise ParseError(
