@@ -21,6 +21,7 @@ from portal.core.tasks import ping, tenant_task
 from portal.tenants.models import Tenant
 from portal.users.models import Role, User
 from tests.conftest import make_user
+from tests.processes import stop
 
 
 def _start_worker(queue: str, log: Path) -> subprocess.Popen[bytes]:
@@ -31,15 +32,6 @@ def _start_worker(queue: str, log: Path) -> subprocess.Popen[bytes]:
     command += ["-Q", queue, "--pool", "solo", "--without-heartbeat", "-l", "info"]
     with log.open("wb") as out:
         return subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
-
-
-def _stop(worker: subprocess.Popen[bytes]) -> None:
-    worker.terminate()
-    try:
-        worker.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        worker.kill()
-        worker.wait()
 
 
 def test_worker_consumes_a_task_from_the_database_broker(tmp_path: Path) -> None:
@@ -58,7 +50,7 @@ def test_worker_consumes_a_task_from_the_database_broker(tmp_path: Path) -> None
             assert worker.poll() is None, log.read_text()
             time.sleep(0.25)
     finally:
-        _stop(worker)
+        stop(worker)
     assert pong.exists(), log.read_text()
     assert pong.read_text() == "pong"
     assert worker.returncode == 0, log.read_text()
