@@ -26,17 +26,9 @@ from billing.ingest.contract import (
     Sums,
 )
 from billing.ingest.readers import open_bill
+from tests.billing.bill_rows import CUR_ROW, PAYER
 
-PAYER = "111122223333"
-ROW = {
-    "identity/LineItemId": "id", "bill/PayerAccountId": PAYER,
-    "bill/BillingPeriodStartDate": "2026-01-01T00:00:00Z",
-    "bill/BillingPeriodEndDate": "2026-02-01T00:00:00Z", "lineItem/UsageAccountId": "210000000001",
-    "lineItem/LineItemType": "Usage", "lineItem/UsageStartDate": "2026-01-05T00:00:00Z",
-    "lineItem/UsageEndDate": "2026-01-05T01:00:00Z", "lineItem/ProductCode": "AmazonEC2",
-    "lineItem/CurrencyCode": "USD", "lineItem/UnblendedCost": "1.5",
-    "lineItem/LineItemDescription": "on demand",
-}  # fmt: skip
+ROW = {"identity/LineItemId": "id", **CUR_ROW}
 LEGACY = list(ROW)
 
 

@@ -25,17 +25,9 @@ from billing.ingest.readers import open_bill
 from billing.models import CostLineItem, IngestJob, IngestStatus, LoadedPeriod
 from billing.services.ingests import ingest_job_create
 from portal.tenants.models import Tenant
+from tests.billing.bill_rows import CUR_ROW, PAYER
 
-PAYER = "111122223333"
 JANUARY = "2026-01-01"
-CUR = {
-    "bill/PayerAccountId": PAYER, "bill/BillingPeriodStartDate": "2026-01-01T00:00:00Z",
-    "bill/BillingPeriodEndDate": "2026-02-01T00:00:00Z", "lineItem/UsageAccountId": "210000000001",
-    "lineItem/LineItemType": "Usage", "lineItem/UsageStartDate": "2026-01-05T00:00:00Z",
-    "lineItem/UsageEndDate": "2026-01-05T01:00:00Z", "lineItem/ProductCode": "AmazonEC2",
-    "lineItem/CurrencyCode": "USD", "lineItem/UnblendedCost": "1.5",
-    "lineItem/LineItemDescription": "on demand",
-}  # fmt: skip
 FOCUS = {
     "BillingPeriodStart": "2026-01-01T00:00:00Z", "BillingPeriodEnd": "2026-02-01T00:00:00Z",
     "BillingAccountId": PAYER, "ChargePeriodStart": "2026-01-05T00:00:00Z",
@@ -74,7 +66,7 @@ def rejected(job: IngestJob) -> list[tuple[int, str, str, str]]:
 def loaded_month(tmp_path: Path) -> tuple[int, Decimal | None]:
     """January of PAYER loaded from a good bill: what a failed ingest must leave alone."""
     good = tmp_path / "good.csv"
-    good.write_text(bill_text(CUR, [{}, {CUR_COST: "2.25"}]))
+    good.write_text(bill_text(CUR_ROW, [{}, {CUR_COST: "2.25"}]))
     assert ingest(good).status == IngestStatus.SUCCEEDED
     assert stored() == (2, Decimal("3.75"))
     return stored()
@@ -99,7 +91,7 @@ def test_rows_of_an_impossible_billing_period_are_rejected_and_their_money_shown
     tenant_a: Tenant, tmp_path: Path, fmt: str
 ) -> None:
     too_late = last_period(after=1)
-    defaults, cost = (CUR, CUR_COST) if fmt == "cur" else (FOCUS, FOCUS_COST)
+    defaults, cost = (CUR_ROW, CUR_COST) if fmt == "cur" else (FOCUS, FOCUS_COST)
     names = list(defaults)[1:3] if fmt == "cur" else list(defaults)[:2]
     names += ["lineItem/UsageStartDate", "lineItem/UsageEndDate"] if fmt == "cur" else []
     if fmt == "focus":
@@ -143,7 +135,7 @@ def test_a_billing_period_that_ends_years_later_is_rejected(
     tenant_a: Tenant, tmp_path: Path
 ) -> None:
     path = tmp_path / "end.csv"
-    path.write_text(bill_text(CUR, [{}, {"bill/BillingPeriodEndDate": "2206-01-01T00:00:00Z"}]))
+    path.write_text(bill_text(CUR_ROW, [{}, {"bill/BillingPeriodEndDate": "2206-01-01T00:00:00Z"}]))
 
     job = ingest(path)
 
@@ -166,16 +158,16 @@ TWICE = "columns {} and {}"
 SPELLED = "{} (column {}) and {} (column {})"
 DUPLICATES = [
     # (bill, file type, header added at the end, what the refusal says)
-    (CUR, "csv", CUR_COST, f"{CUR_COST} ({TWICE.format(10, 12)})"),
-    (CUR, "csv", "lineItem/LineItemDescription", TWICE.format(11, 12)),
+    (CUR_ROW, "csv", CUR_COST, f"{CUR_COST} ({TWICE.format(10, 12)})"),
+    (CUR_ROW, "csv", "lineItem/LineItemDescription", TWICE.format(11, 12)),
     (
-        CUR,
+        CUR_ROW,
         "csv",
         "lineitem/unblendedcost",
         SPELLED.format(CUR_COST, 10, "lineitem/unblendedcost", 12),
     ),
     (
-        CUR,
+        CUR_ROW,
         "parquet",
         "line_item_unblended_cost",
         SPELLED.format(CUR_COST, 10, "line_item_unblended_cost", 12),
@@ -222,7 +214,7 @@ OUT_OF_RANGE = ["1e30", "1e999999", "-1e999999", "1" * 40, "-100000000000000"]
 def test_an_amount_out_of_range_rejects_its_row_and_the_rest_is_stored(
     tenant_a: Tenant, tmp_path: Path, fmt: str
 ) -> None:
-    defaults, cost = (CUR, CUR_COST) if fmt == "cur" else (FOCUS, FOCUS_COST)
+    defaults, cost = (CUR_ROW, CUR_COST) if fmt == "cur" else (FOCUS, FOCUS_COST)
     edge = "99999999999999.99"  # just under 10^14: kept
     rows = [{cost: "1.5"}, {cost: edge}, *({cost: value} for value in OUT_OF_RANGE)]
     path = tmp_path / "huge.csv"
@@ -244,7 +236,7 @@ def test_an_amount_with_more_than_100_decimal_places_rejects_its_row(
     tenant_a: Tenant, tmp_path: Path, value: str
 ) -> None:
     path = tmp_path / "odd.csv"
-    path.write_text(bill_text(CUR, [{}, {CUR_COST: value}]))
+    path.write_text(bill_text(CUR_ROW, [{}, {CUR_COST: value}]))
 
     job = ingest(path)
 
@@ -256,7 +248,7 @@ def test_an_amount_with_more_than_100_decimal_places_rejects_its_row(
 
 def test_ingest_costs_prints_the_rejected_amounts(tenant_a: Tenant, tmp_path: Path) -> None:
     path = tmp_path / "huge.csv"
-    path.write_text(bill_text(CUR, [{}, {CUR_COST: "1e30"}, {CUR_COST: "1e999999"}]))
+    path.write_text(bill_text(CUR_ROW, [{}, {CUR_COST: "1e30"}, {CUR_COST: "1e999999"}]))
     out = io.StringIO()
 
     call_command(
@@ -278,7 +270,7 @@ def test_a_40_mb_row_refuses_the_file_naming_the_row_and_the_limit(
 ) -> None:
     before = loaded_month(tmp_path)
     long = "x" * (40 << 20)
-    text = bill_text(CUR, [{}, {}, {"lineItem/LineItemDescription": long}, {}])
+    text = bill_text(CUR_ROW, [{}, {}, {"lineItem/LineItemDescription": long}, {}])
     path = tmp_path / "long.csv"
     path.write_bytes(gzip.compress(text.encode(), 1) if compressed else text.encode())
 
@@ -291,7 +283,7 @@ def test_a_40_mb_row_refuses_the_file_naming_the_row_and_the_limit(
 
 def test_ingest_costs_names_the_long_row(tenant_a: Tenant, tmp_path: Path) -> None:
     path = tmp_path / "long.csv"
-    path.write_text(bill_text(CUR, [{"lineItem/LineItemDescription": "y" * (5 << 20)}]))
+    path.write_text(bill_text(CUR_ROW, [{"lineItem/LineItemDescription": "y" * (5 << 20)}]))
 
     with pytest.raises(CommandError, match=r"long\.csv, row 2: the row is longer than 2 MiB"):
         call_command("ingest_costs", "--tenant", tenant_a.schema_name, "--inline", str(path))
@@ -309,7 +301,7 @@ def test_a_byte_that_is_not_utf8_refuses_the_file_naming_row_and_column(
     tenant_a: Tenant, tmp_path: Path, compressed: bool
 ) -> None:
     before = loaded_month(tmp_path)
-    raw = _latin1(bill_text(CUR, [{}, {}, {"lineItem/ProductCode": "café"}]))
+    raw = _latin1(bill_text(CUR_ROW, [{}, {}, {"lineItem/ProductCode": "café"}]))
     path = tmp_path / "latin.csv"
     path.write_bytes(gzip.compress(raw) if compressed else raw)
 
@@ -324,7 +316,7 @@ def test_a_byte_that_is_not_utf8_refuses_the_file_naming_row_and_column(
 
 def test_a_header_that_is_not_utf8_is_named_as_row_1(tenant_a: Tenant, tmp_path: Path) -> None:
     path = tmp_path / "header.csv"
-    path.write_bytes(_latin1(bill_text({**CUR, "resourceTags/user:café": "x"}, [{}])))
+    path.write_bytes(_latin1(bill_text({**CUR_ROW, "resourceTags/user:café": "x"}, [{}])))
 
     job = ingest(path)
 
@@ -337,7 +329,7 @@ def test_bytes_that_are_not_utf8_in_a_column_not_read_are_ignored(
     tenant_a: Tenant, tmp_path: Path
 ) -> None:
     path = tmp_path / "ignored.csv"
-    path.write_bytes(_latin1(bill_text(CUR, [{}, {"lineItem/LineItemDescription": "café"}])))
+    path.write_bytes(_latin1(bill_text(CUR_ROW, [{}, {"lineItem/LineItemDescription": "café"}])))
 
     job = ingest(path)
 
@@ -348,8 +340,8 @@ def test_bytes_that_are_not_utf8_in_a_column_not_read_are_ignored(
 def test_a_parquet_value_that_is_not_utf8_refuses_the_file(
     tenant_a: Tenant, tmp_path: Path
 ) -> None:
-    header = list(CUR)
-    columns = [pa.array([CUR[name]] * 3, pa.string()) for name in header]
+    header = list(CUR_ROW)
+    columns = [pa.array([CUR_ROW[name]] * 3, pa.string()) for name in header]
     codes = [b"AmazonEC2", b"AmazonEC2", b"caf\xe9"]
     columns[header.index("lineItem/ProductCode")] = pa.array(codes, pa.binary())
     path = tmp_path / "bytes.parquet"
@@ -364,8 +356,8 @@ def test_a_parquet_value_that_is_not_utf8_refuses_the_file(
 
 
 def test_a_cur2_tag_that_is_not_utf8_refuses_the_file(tenant_a: Tenant, tmp_path: Path) -> None:
-    names = [*CUR, "bill/PayerAccountName"]
-    values = [*CUR.values(), "Payer"]
+    names = [*CUR_ROW, "bill/PayerAccountName"]
+    values = [*CUR_ROW.values(), "Payer"]
     columns = {
         snake(name): pa.array([value] * 3, pa.string())
         for name, value in zip(names, values, strict=True)
