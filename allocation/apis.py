@@ -21,6 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from allocation import services
+from allocation.engine.run import allocation_runs_fail_stopped
 from allocation.explain import explain_line_item, explain_value
 from allocation.models import ALLOCATION_READERS, AllocationRun, CostCategory, RuleSet
 from allocation.preview import allocation_preview
@@ -127,6 +128,14 @@ class AllocationRunApi(
         if self.action == "retrieve":
             return AllocationRunDetailSerializer
         return AllocationRunSerializer
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        allocation_runs_fail_stopped()  # none is listed running whose process is gone
+        return super().list(request, *args, **kwargs)
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        allocation_runs_fail_stopped()
+        return super().retrieve(request, *args, **kwargs)
 
     @extend_schema(
         parameters=[

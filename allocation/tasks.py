@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from allocation.engine.run import allocation_run_execute
+from typing import Any
+
+from celery.signals import worker_ready
+
+from allocation.engine.run import allocation_run_execute, allocation_runs_fail_stopped
 from allocation.models import AllocationRun
+from portal.core.liveness import in_every_tenant
 from portal.core.tasks import tenant_task
 
 
@@ -17,3 +22,9 @@ def allocation_run(schema_name: str, run_id: int) -> int | None:
     if run is None:
         return None
     return allocation_run_execute(actor=run.created_by, run=run).pk
+
+
+@worker_ready.connect
+def fail_stopped_allocation_runs(**kwargs: Any) -> None:
+    """When a worker starts, no allocation is left `running` by a process that is gone."""
+    in_every_tenant(allocation_runs_fail_stopped, "stopped allocation runs")

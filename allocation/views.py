@@ -18,6 +18,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.views.generic import DetailView, ListView, View
 
+from allocation.engine.run import allocation_runs_fail_stopped
 from allocation.explain import explain_line_item, explain_value, run_totals
 from allocation.forms import CategoryForm, VersionForm, version_initial
 from allocation.models import (
@@ -152,6 +153,10 @@ class CategoryDetailView(ReaderRequiredMixin, DetailView[CostCategory]):
     model = CostCategory
     template_name = "allocation/category_detail.html"
 
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        allocation_runs_fail_stopped()  # none is listed running whose process is gone
+        return super().get(request, *args, **kwargs)
+
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         category = self.object
@@ -196,6 +201,10 @@ class RunCreateView(WriteRoleRequiredMixin, View):
 class RunDetailView(ReaderRequiredMixin, DetailView[AllocationRun]):
     model = AllocationRun
     template_name = "allocation/run_detail.html"
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        allocation_runs_fail_stopped()  # not shown running if its process is gone
+        return super().get(request, *args, **kwargs)
 
     def get_queryset(self) -> Any:
         categories = CostCategory.objects.visible_to(self.request.user)

@@ -36,9 +36,10 @@ from allocation.models import (
 )
 from allocation.rules import rule_label
 from allocation.selectors import ruleset_for
-from billing.ingest.connections import side_connection
 from portal.audit.services import acting_user, audit_record
+from portal.core.connections import claimed, side_connection
 from portal.core.errors import ApplicationError
+from portal.core.liveness import STOPPED_RUN_MESSAGE, run_fail, work_fail_stopped
 
 SQL = (Path(__file__).resolve().parent.parent / "sql" / "allocate.sql").read_text()
 PROVIDER = "AWS"
@@ -46,6 +47,11 @@ PROVIDER = "AWS"
 # per combination of the columns the rules read) fit in memory instead of spilling to
 # disk, and it groups them by hashing, not by sorting on a dozen text columns.
 SETTINGS = {"work_mem": "256MB", "enable_sort": "off"}
+
+CLAIM_KIND = "allocation"
+STOPPED_MESSAGE = (
+    f"{STOPPED_RUN_MESSAGE} Nothing of it was stored: the period's previous results stay in force."
+)
 
 logger = logging.getLogger(__name__)
 
@@ -88,6 +94,29 @@ def allocation_run_execute(*, actor: Any, run: AllocationRun) -> AllocationRun:
     with the error in its notes, before the error is raised again. A run that already
     succeeded (a redelivered task) is left as it is.
     """
+    allocation_runs_fail_stopped(keep=run.pk)
+    # Held while it runs, so others can tell when its process is gone.
+    with claimed(CLAIM_KIND, run.pk) as mine:
+        if not mine:  # another process carries it out
+            run.refresh_from_db()
+            return run
+        return _claimed_execute(actor=actor, run=run)
+
+
+def allocation_runs_fail_stopped(*, keep: int | None = None) -> list[int]:
+    """Mark failed every running allocation of this schema whose process is gone; their
+    ids. Its results were never committed, so the previous ones stay in force. `keep` is
+    a run the caller is about to carry out itself."""
+    return work_fail_stopped(
+        kind=CLAIM_KIND,
+        running=AllocationRun.objects.filter(status=RunStatus.RUNNING),
+        finish=lambda side, pk: run_fail(side, AllocationRun, pk, [STOPPED_MESSAGE]),
+        audited=("status", "notes"),
+        keep=keep,
+    )
+
+
+def _claimed_execute(*, actor: Any, run: AllocationRun) -> AllocationRun:
     running = {
         "status": RunStatus.RUNNING,
         "step": RunStep.WAITING,
