@@ -4,16 +4,40 @@ from __future__ import annotations
 
 import hashlib
 import json
+from decimal import Decimal
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from portal.core.parsers import MAX_JSON_DEPTH, JsonTooDeep, check_depth
+
 
 def canonical_tags(text: str) -> tuple[str, str]:
-    """The tags as canonical JSON (sorted keys) and that JSON's SHA-256."""
-    canonical = json.dumps(json.loads(text), sort_keys=True, separators=(",", ":"))
+    """The tags as canonical JSON (sorted keys, numbers exactly as read) and its SHA-256.
+
+    The text comes from the tag normalizer, which bounds its nesting and numbers; the
+    bound is checked again here so that no text can recurse without end.
+    """
+    try:
+        tags = check_depth(json.loads(text, parse_float=Decimal))
+    except RecursionError:
+        raise JsonTooDeep(f"Tags nested more than {MAX_JSON_DEPTH} levels deep.") from None
+    canonical = _canonical_json(tags)
     return canonical, hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _canonical_json(value: Any) -> str:
+    """`json.dumps(value, sort_keys=True, separators=(",", ":"))`, with Decimals exact
+    (as floats they would lose digits, or turn into Infinity, which jsonb refuses)."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dict):
+        items = sorted(value.items())
+        return "{" + ",".join(f"{json.dumps(k)}:{_canonical_json(v)}" for k, v in items) + "}"
+    if isinstance(value, list):
+        return "[" + ",".join(_canonical_json(item) for item in value) + "]"
+    return json.dumps(value)
 
 
 class TagSetResolver:

@@ -6,6 +6,8 @@ Keys lose the `user:` prefix (legacy CUR `resourceTags/user:team`, FOCUS `user:t
 to case) apply. When two source keys land on the same key, the first non-empty value wins
 and one interpreted issue is recorded per source key and file. Empty and null values are
 dropped; other JSON scalars are kept as they are (a valueless FOCUS tag is `true`).
+A row whose tag text nests deeper than MAX_JSON_DEPTH or holds a number no store can keep
+loses its tags, reported like text that is not a JSON object.
 """
 
 from __future__ import annotations
@@ -20,12 +22,55 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from billing.ingest.normalize.common import Cache, IssueLog, as_array, mask_of
+from portal.core.parsers import MAX_JSON_DEPTH
 
 _CONTROL = r"[\x00-\x1f]"
+# Far inside what PostgreSQL's numeric (in jsonb) keeps, far outside any real tag.
+MAX_NUMBER_DIGITS = 1000
+
+NOT_AN_OBJECT = "is not a JSON object"
+TOO_DEEP = f"nests more than {MAX_JSON_DEPTH} levels deep"
+NUMBER_TOO_LARGE = f"holds a number of more than {MAX_NUMBER_DIGITS} digits"
 
 
 class _Pairs(list[tuple[str, Any]]):
     """A JSON object as its (key, value) pairs, duplicates kept."""
+
+
+class _NumberTooLarge(ValueError):
+    pass
+
+
+def _bounded_int(text: str) -> int:
+    if len(text) > MAX_NUMBER_DIGITS:
+        raise _NumberTooLarge(text)
+    return int(text)
+
+
+def _bounded_decimal(text: str) -> Decimal:
+    value = Decimal(text)
+    if (
+        len(value.as_tuple().digits) > MAX_NUMBER_DIGITS
+        or abs(value.adjusted()) > MAX_NUMBER_DIGITS
+    ):
+        raise _NumberTooLarge(text)
+    return value
+
+
+def _too_deep(text: str, parsed: Any) -> bool:
+    """Whether `parsed` nests deeper than MAX_JSON_DEPTH; counting brackets first keeps the
+    common flat object from being walked."""
+    if text.count("[") + text.count("{") <= MAX_JSON_DEPTH:
+        return False
+    pending = [(parsed, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, _Pairs | list):
+            if depth > MAX_JSON_DEPTH:
+                return True
+            children = [v for _, v in item] if isinstance(item, _Pairs) else item
+            pending.extend((child, depth + 1) for child in children)
+    return False
 
 
 def json_string(values: pa.Array) -> pa.Array:
@@ -141,10 +186,9 @@ class TagNormalizer:
         encoded = pc.dictionary_encode(as_array(values))
         results = [self._parse(text) for text in encoded.dictionary.to_pylist()]
         out = pa.array([r[0] for r in results], pa.string()).take(encoded.indices)
-        bad = pa.array([r[1] for r in results], pa.bool_()).take(encoded.indices)
-        log.interpret(
-            column, mask_of(bad), values, f"{column} is not a JSON object: the tags are dropped"
-        )
+        for problem in {r[1] for r in results} - {None}:
+            bad = pa.array([r[1] == problem for r in results], pa.bool_()).take(encoded.indices)
+            log.interpret(column, mask_of(bad), values, f"{column} {problem}: the tags are dropped")
         indices = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
         for position, (_, _, clashes) in enumerate(results):
             for raw, key, first in clashes:
@@ -169,14 +213,27 @@ class TagNormalizer:
             return self.from_json(text, column, log)
         return self.from_json(values, column, log)
 
-    def _normalize_json(self, text: str) -> tuple[str | None, bool, list[tuple[str, str, str]]]:
-        """(normalized JSON or None, not an object, clashes as (source key, key, first))."""
+    def _normalize_json(
+        self, text: str
+    ) -> tuple[str | None, str | None, list[tuple[str, str, str]]]:
+        """(normalized JSON or None, why it was dropped, clashes as (source key, key, first))."""
         try:
-            pairs = json.loads(text, object_pairs_hook=_Pairs, parse_float=Decimal)
+            pairs = json.loads(
+                text,
+                object_pairs_hook=_Pairs,
+                parse_float=_bounded_decimal,
+                parse_int=_bounded_int,
+            )
+        except _NumberTooLarge:
+            return None, NUMBER_TOO_LARGE, []
+        except RecursionError:
+            return None, TOO_DEEP, []
         except ValueError:
-            return None, True, []
+            return None, NOT_AN_OBJECT, []
         if not isinstance(pairs, _Pairs):
-            return None, True, []
+            return None, NOT_AN_OBJECT, []
+        if _too_deep(text, pairs):
+            return None, TOO_DEEP, []
         tags: dict[str, Any] = {}
         first: dict[str, str] = {}
         clashes = []
@@ -187,4 +244,4 @@ class TagNormalizer:
             first.setdefault(key, raw)
             if value is not None and value != "" and key not in tags:
                 tags[key] = value
-        return (_dump(tags) if tags else None), False, clashes
+        return (_dump(tags) if tags else None), None, clashes
