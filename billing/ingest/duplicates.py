@@ -89,7 +89,7 @@ def identify_line_items(
     for salt, part in enumerate(parts, start=1):
         # Few distinct values each (one period and payer, a month's hours): hash those.
         encoded = pc.dictionary_encode(part, null_encoding="encode")  # null hashes as 0
-        distinct = _hash_strings(encoded.dictionary) * np.uint64(2 * salt + 1)
+        distinct = _wrapping_multiply(_hash_strings(encoded.dictionary), 2 * salt + 1)
         hashes ^= distinct[encoded.indices.to_numpy()]
     hashes = _avalanche(hashes)
     hashes[(id_hashes == 0) | ~valid_mask(ids)] = 0  # no id: not compared
@@ -199,15 +199,22 @@ def _hash_strings(values: pa.Array) -> np.ndarray:
     return hashes
 
 
+def _wrapping_multiply(hashes: np.ndarray, factor: int | np.uint64) -> np.ndarray:
+    """`hashes * factor` modulo 2^64, as hashing means it: the overflow is the point, so
+    NumPy is told not to warn of it (it does for a single value)."""
+    with np.errstate(over="ignore"):
+        return np.multiply(np.asarray(hashes, dtype=np.uint64), np.uint64(factor))
+
+
 def _mix(matrix: np.ndarray) -> np.ndarray:
     """Hash each row of a (rows, width) byte matrix: 8 bytes at a time, then the rest."""
     rows, width = matrix.shape
     words = np.ascontiguousarray(matrix[:, : width // 8 * 8]).view(np.uint64)
     hashes = np.full(rows, (width * int(_MULTIPLIER)) % 2**64, dtype=np.uint64)
     for index in range(words.shape[1]):
-        hashes = (hashes ^ words[:, index]) * _MULTIPLIER
+        hashes = _wrapping_multiply(hashes ^ words[:, index], _MULTIPLIER)
     for index in range(width // 8 * 8, width):
-        hashes = (hashes ^ matrix[:, index].astype(np.uint64)) * _MULTIPLIER
+        hashes = _wrapping_multiply(hashes ^ matrix[:, index].astype(np.uint64), _MULTIPLIER)
     hashes = _avalanche(hashes)
     hashes[hashes == 0] = 1  # 0 means "no id"
     return hashes
@@ -216,7 +223,7 @@ def _mix(matrix: np.ndarray) -> np.ndarray:
 def _avalanche(hashes: np.ndarray) -> np.ndarray:
     """Spread every input bit over all 64 (the finalizer of MurmurHash3)."""
     hashes = hashes ^ (hashes >> np.uint64(33))
-    hashes = hashes * _MIXERS[0]
+    hashes = _wrapping_multiply(hashes, _MIXERS[0])
     hashes = hashes ^ (hashes >> np.uint64(33))
-    hashes = hashes * _MIXERS[1]
+    hashes = _wrapping_multiply(hashes, _MIXERS[1])
     return hashes ^ (hashes >> np.uint64(33))
