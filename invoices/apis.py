@@ -24,6 +24,7 @@ from invoices.models import (
     DocumentKind,
     Invoice,
     InvoiceRun,
+    InvoiceRunStatus,
     InvoiceStatus,
     PricingPlan,
     SellerProfile,
@@ -57,7 +58,7 @@ from invoices.serializers.schema import (
 )
 from invoices.services.corrections import credit_note_issue, invoice_mark_paid, invoice_void
 from invoices.services.issuing import invoice_issue
-from invoices.services.runs import invoice_run_request
+from invoices.services.runs import invoice_run_request, invoice_runs_fail_stopped
 from invoices.services.setup import (
     billing_unit_create,
     billing_unit_update,
@@ -152,6 +153,20 @@ class InvoiceRunApi(
 
     def get_queryset(self) -> Any:
         return super().get_queryset().select_related("created_by")
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        answer = super().list(request, *args, **kwargs)
+        # None is listed running whose process is gone; looked for only when one is shown
+        # running, so a list costs no more queries.
+        shown = answer.data["results"] if answer.data else []
+        running = any(row["status"] == InvoiceRunStatus.RUNNING for row in shown)
+        if running and invoice_runs_fail_stopped():
+            answer = super().list(request, *args, **kwargs)
+        return answer
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        invoice_runs_fail_stopped()
+        return super().retrieve(request, *args, **kwargs)
 
     @extend_schema(request=InvoiceRunInputSerializer, responses={202: InvoiceRunSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:

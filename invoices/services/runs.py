@@ -14,18 +14,21 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+import psycopg
 from django.db import connection, transaction
 from django.utils import timezone
 
-from billing.ingest.connections import side_connection
 from billing.selectors import loaded_month
 from invoices.models import Invoice, InvoiceRun, InvoiceRunStatus, InvoiceStatus
 from invoices.services.drafts import invoice_drafts_create
 from invoices.services.issuing import invoice_issue
 from portal.audit.services import acting_user, audit_record
+from portal.core.connections import claimed, side_connection
 from portal.core.errors import ApplicationError
+from portal.core.liveness import STOPPED_RUN_MESSAGE, run_fail, work_fail_stopped
 
 PROGRESS_EVERY_SECONDS = 0.5
+CLAIM_KIND = "invoices"
 
 
 @transaction.atomic
@@ -79,9 +82,54 @@ class _Progress:
 
 
 def invoice_run_execute(*, actor: Any, run: InvoiceRun) -> InvoiceRun:
-    """Draft (and issue) the run's period; failures are recorded on the run, then raised."""
+    """Draft (and issue) the run's period; failures are recorded on the run, then raised.
+
+    A run another process carries out meanwhile (a second delivery) is left to it.
+    """
     if run.status == InvoiceRunStatus.SUCCEEDED:
         return run
+    invoice_runs_fail_stopped(keep=run.pk)
+    # Held while it runs, so others can tell when its process is gone.
+    with claimed(CLAIM_KIND, run.pk) as mine:
+        if not mine:
+            run.refresh_from_db()
+            return run
+        return _claimed_execute(actor=actor, run=run)
+
+
+def invoice_runs_fail_stopped(*, keep: int | None = None) -> list[int]:
+    """Mark failed every running invoice run of this schema whose process is gone; their
+    ids. `keep` is a run the caller is about to carry out itself."""
+    return work_fail_stopped(
+        kind=CLAIM_KIND,
+        running=InvoiceRun.objects.filter(status=InvoiceRunStatus.RUNNING),
+        finish=_fail_stopped_run,
+        audited=("status", "notes"),
+        keep=keep,
+    )
+
+
+def _fail_stopped_run(side: psycopg.Connection[Any], run_id: int) -> bool:
+    """Fail the run, saying what it left: drafting commits all drafts or none, and each
+    invoice is issued in its own transaction."""
+    row = side.execute(
+        "SELECT count(*) FILTER (WHERE status = %s), count(*) FILTER (WHERE status <> %s) "
+        f"FROM {Invoice._meta.db_table} WHERE run_id = %s",
+        [InvoiceStatus.DRAFT, InvoiceStatus.DRAFT, run_id],
+    ).fetchone()
+    drafts, issued = row if row else (0, 0)
+    notes = [STOPPED_RUN_MESSAGE]
+    if drafts or issued:
+        notes.append(
+            f"It had made {drafts} draft(s) and issued {issued} invoice(s); they stay, and "
+            "running the period again replaces the drafts only."
+        )
+    else:
+        notes.append("It had made no drafts.")
+    return run_fail(side, InvoiceRun, run_id, notes)
+
+
+def _claimed_execute(*, actor: Any, run: InvoiceRun) -> InvoiceRun:
     progress = _Progress(run)
     run.started_at = timezone.now()
     run.status = InvoiceRunStatus.RUNNING

@@ -14,7 +14,7 @@ from invoices import selectors
 from invoices.apis import INVOICE_WRITERS
 from invoices.forms import RunForm
 from invoices.models import InvoiceRun, InvoiceRunStatus
-from invoices.services.runs import invoice_run_request
+from invoices.services.runs import invoice_run_request, invoice_runs_fail_stopped
 from invoices.views.common import ReadersMixin
 from portal.core.errors import ApplicationError
 from portal.core.views import WriteRoleRequiredMixin
@@ -25,6 +25,10 @@ class RunListView(ReadersMixin, ListView[InvoiceRun]):
     write_roles = INVOICE_WRITERS
     template_name = "invoices/run_list.html"
     paginate_by = 25
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        invoice_runs_fail_stopped()  # none is listed running whose process is gone
+        return super().get(request, *args, **kwargs)
 
     def get_queryset(self) -> QuerySet[InvoiceRun]:
         return super().get_queryset().select_related("created_by")
@@ -60,6 +64,10 @@ class RunDetailView(ReadersMixin, DetailView[InvoiceRun]):
     model = InvoiceRun
     write_roles = INVOICE_WRITERS
     template_name = "invoices/run_detail.html"
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        invoice_runs_fail_stopped()  # not shown running if its process is gone
+        return super().get(request, *args, **kwargs)
 
     def get_queryset(self) -> QuerySet[InvoiceRun]:
         return super().get_queryset().select_related("created_by")
