@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from billing.ingest.liveness import ingest_jobs_fail_stopped
+from billing.ingest.reconcile import rejected_money
 from billing.models import IngestIssue, IngestJob, IngestPeriodSum, TagKey
 from billing.services.ingests import ingest_job_create
 from billing.services.tags import tag_key_create, tag_key_update
@@ -64,11 +65,16 @@ class IngestJobSerializer(serializers.ModelSerializer[IngestJob]):
 
 
 class IngestJobDetailSerializer(IngestJobSerializer):
+    # The ingest page's line on rejected money; None until the ingest has finished.
+    rejected_summary = serializers.SerializerMethodField()
     period_sums = IngestPeriodSumSerializer(many=True, read_only=True)
     issues = IngestIssueSerializer(many=True, read_only=True)
 
     class Meta(IngestJobSerializer.Meta):
-        fields = [*IngestJobSerializer.Meta.fields, "period_sums", "issues"]
+        fields = [*IngestJobSerializer.Meta.fields, "rejected_summary", "period_sums", "issues"]
+
+    def get_rejected_summary(self, job: IngestJob) -> str | None:
+        return rejected_money(job) if job.is_finished else None
 
 
 class IngestJobApi(
