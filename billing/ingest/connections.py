@@ -8,10 +8,6 @@ import psycopg
 from django.db import connection
 from psycopg import sql
 
-# Shared with the other kinds of work; imported from here by the ingest's modules.
-from portal.core.connections import claimed as claimed
-from portal.core.connections import side_connection as side_connection
-
 
 def raw_cursor() -> Any:
     """A psycopg cursor on Django's connection (for COPY), in the tenant's schema.

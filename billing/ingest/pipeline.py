@@ -16,12 +16,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from billing.ingest.connections import (
-    claimed,
-    drop_staging_tables,
-    raw_cursor,
-    side_connection,
-)
+from billing.ingest.connections import drop_staging_tables, raw_cursor
 from billing.ingest.contract import BillFileError, NormalizedBatch, PeriodKey
 from billing.ingest.duplicates import LineItemRegister, repeat_notes
 from billing.ingest.findings import Findings
@@ -39,6 +34,7 @@ from billing.ingest.staging import STAGE_PREFIX, PeriodLoad, StagingLoader
 from billing.ingest.summaries import BatchGroups, RollupGrouper
 from billing.ingest.tagsets import TagSetResolver
 from billing.models import IngestJob, IngestStatus, LoadedPeriod, TagKey
+from portal.core.connections import claimed, side_connection
 
 logger = logging.getLogger(__name__)
 PROGRESS_EVERY_ROWS = 100_000

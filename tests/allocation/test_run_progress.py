@@ -16,7 +16,7 @@ from django_tenants.utils import schema_context
 from allocation.engine import run as engine
 from allocation.models import AllocationResult, AllocationRun, RunStatus, RunStep
 from allocation.services import allocation_run_request
-from billing.ingest.connections import side_connection
+from portal.core.connections import side_connection
 from tests.allocation.run_helpers import (
     JAN,
     category_with,

@@ -15,13 +15,13 @@ import pytest
 from django.db import connection
 
 from billing.generator import write_cur_legacy
-from billing.ingest.connections import claimed, side_connection
 from billing.ingest.liveness import ingest_jobs_fail_stopped
 from billing.ingest.pipeline import MAX_ATTEMPTS, run_ingest
 from billing.models import IngestJob, IngestPeriodSum, IngestStatus, LoadedPeriod
 from billing.services.ingests import ingest_job_create
 from billing.tasks import ingest_costs
 from portal.audit.models import AuditEntry
+from portal.core.connections import claimed, side_connection
 from portal.tenants.models import Tenant
 from tests.committed import committed_tenant, on_own_connection
 from tests.conftest import PASSWORD, TenantClient, api_token
