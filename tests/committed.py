@@ -11,14 +11,20 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
+import pytest
 from django.db import connection, connections
 from django_tenants.utils import schema_context
 
 from portal.audit.models import AuditEntry
 from portal.tenants.services import tenant_create
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, TenantClient, api_token
 
 T = TypeVar("T")
+
+
+def tenant_host(schema: str) -> str:
+    """The host name of the tenant `committed_tenant(..., schema)` makes."""
+    return f"{schema.replace('_', '-')}.test.localhost"
 
 
 @contextmanager
@@ -30,7 +36,7 @@ def committed_tenant(django_db_blocker: Any, schema: str) -> Iterator[None]:
             actor=None,
             schema=schema,
             name=schema.replace("_", " ").capitalize(),
-            domain=f"{schema.replace('_', '-')}.test.localhost",
+            domain=tenant_host(schema),
             admin_email=f"admin@{schema.replace('_', '-')}.example",
             admin_password=PASSWORD,
         )
@@ -67,3 +73,28 @@ def on_own_connection(schema: str, work: Callable[[], T], *, seconds: float = 60
         raise answers[0]
     answer: T = answers[0]
     return answer
+
+
+def committed_tenant_fixtures(schema: str) -> tuple[Any, Any]:
+    """The fixtures `committed` (the tenant `schema`, committed once per module) and
+    `in_schema` (a test's connection set to it), for a module to bind under those names."""
+
+    @pytest.fixture(scope="module")
+    def committed(django_db_setup: Any, django_db_blocker: Any) -> Iterator[None]:
+        with committed_tenant(django_db_blocker, schema):
+            yield
+
+    @pytest.fixture
+    def in_schema(committed: None, db: Any) -> None:
+        connection.set_schema(schema)  # type: ignore[attr-defined]
+
+    return committed, in_schema
+
+
+def admin_api_get(schema: str, path: str) -> Any:
+    """The JSON the tenant's admin gets from the API at `path`, which must answer 200."""
+    client = TenantClient(tenant_host(schema))
+    token = api_token(client, "admin", PASSWORD)
+    response = client.get(path, HTTP_AUTHORIZATION=f"Token {token}")
+    assert response.status_code == 200, response.content
+    return response.json()

@@ -7,6 +7,7 @@ a committed tenant (`tests.committed`) holds.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -72,6 +73,12 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
+def kill_outright(process: subprocess.Popen[bytes]) -> None:
+    """SIGKILL, as the kernel or a lost machine ends a process: nothing of it cleans up."""
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=10)
+
+
 def wait_for(what: str, check: Callable[[], bool], *, seconds: float, log: Path) -> None:
     """Poll `check` until it holds; fail naming `what`, with the process's log."""
     deadline = time.monotonic() + seconds
@@ -107,3 +114,26 @@ def staging_tables(side: psycopg.Connection[tuple[object, ...]], schema: str) ->
         [schema],
     ).fetchall()
     return [str(name) for (name,) in rows]
+
+
+def claim_released(object_id: int) -> bool:
+    """Whether no session holds a claim (`portal.core.connections.claimed`) on the object."""
+    with side_database() as side:
+        row = side.execute(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+            "AND objid = %s AND objsubid = 2",
+            [object_id],
+        ).fetchone()
+    return bool(row and row[0] == 0)
+
+
+def statement_waits_for_lock(query_like: str) -> bool:
+    """Whether a session whose statement matches `query_like` (SQL LIKE) waits for a lock."""
+    # A connection of its own: a transaction sees pg_stat_activity as it first read it.
+    with side_database() as side:
+        row = side.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+            "AND query LIKE %s",
+            [query_like],
+        ).fetchone()
+    return bool(row and row[0])

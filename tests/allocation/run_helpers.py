@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from allocation.engine.run import allocation_run_now
 from allocation.models import AllocationRun, CostCategory
@@ -14,7 +18,8 @@ from allocation.services import cost_category_create, ruleset_create
 from billing.ingest import pipeline
 from billing.models import IngestStatus
 from billing.services.ingests import ingest_job_create
-from tests.billing.ingest_fakes import FakeFiles, batch
+from tests.billing.ingest_fakes import FakeFiles, batch, line
+from tests.committed import committed_tenant
 
 JAN = date(2026, 1, 1)
 
@@ -64,3 +69,32 @@ def use_fake_files(tmp_path: Path, monkeypatch: Any) -> FakeFiles:
     fake = FakeFiles(tmp_path)
     monkeypatch.setattr(pipeline, "open_bill", fake.open_bill)
     return fake
+
+
+@contextmanager
+def committed_tenant_with_bills(
+    django_db_blocker: Any, schema: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[FakeFiles]:
+    """A committed tenant (`tests.committed`) whose ingests read the bills put in the files."""
+    with (
+        committed_tenant(django_db_blocker, schema),
+        pytest.MonkeyPatch.context() as monkeypatch,
+    ):
+        yield use_fake_files(tmp_path_factory.mktemp("bills"), monkeypatch)
+
+
+@contextmanager
+def committed_month_and_kind(
+    django_db_blocker: Any, schema: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[CostCategory]:
+    """A committed tenant with a month of costs (S3 1.50, EC2 2) and its "Kind" category,
+    whose one rule picks S3."""
+    with committed_tenant_with_bills(django_db_blocker, schema, tmp_path_factory) as files:
+        ingest(
+            files,
+            [
+                line(service_name="Amazon S3", billed_cost="1.50"),
+                line(service_name="Amazon EC2", billed_cost="2"),
+            ],
+        )
+        yield category_with("Kind", [regular("S3", cond("service", "equals", "Amazon S3"))])

@@ -3,36 +3,32 @@ results stay in force, and the month can be allocated again."""
 
 from __future__ import annotations
 
-import signal
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from allocation.models import AllocationResult, AllocationRun, CostCategory, RunStatus
 from allocation.services import allocation_run_request
 from allocation.tasks import fail_stopped_allocation_runs
 from portal.audit.models import AuditEntry
 from portal.core.connections import claimed, side_connection
-from tests.allocation.run_helpers import (
-    JAN,
-    category_with,
-    cond,
-    ingest,
-    regular,
-    run,
-    use_fake_files,
+from tests.allocation.run_helpers import JAN, committed_month_and_kind, run
+from tests.committed import admin_api_get, on_own_connection, tenant_host
+from tests.conftest import PASSWORD, TenantClient
+from tests.processes import (
+    claim_released,
+    kill_outright,
+    side_database,
+    start_command,
+    statement_waits_for_lock,
+    stop,
+    wait_for,
 )
-from tests.billing.ingest_fakes import line
-from tests.committed import committed_tenant
-from tests.conftest import PASSWORD, TenantClient, api_token
-from tests.processes import side_database, start_command, stop, wait_for
 
 SCHEMA = "allocation_liveness_t"
-HOST = "allocation-liveness-t.test.localhost"
 STOPPED = "The process running it stopped before it finished"
 
 
@@ -41,19 +37,7 @@ def committed(
     django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[None]:
     """A committed month of costs and a "Kind" category, which other processes see."""
-    with (
-        committed_tenant(django_db_blocker, SCHEMA),
-        pytest.MonkeyPatch.context() as monkeypatch,
-    ):
-        files = use_fake_files(tmp_path_factory.mktemp("bills"), monkeypatch)
-        ingest(
-            files,
-            [
-                line(service_name="Amazon S3", billed_cost="1.50"),
-                line(service_name="Amazon EC2", billed_cost="2"),
-            ],
-        )
-        category_with("Kind", [regular("S3", cond("service", "equals", "Amazon S3"))])
+    with committed_month_and_kind(django_db_blocker, SCHEMA, tmp_path_factory):
         yield
 
 
@@ -63,30 +47,9 @@ def kind(committed: None, db: Any) -> CostCategory:
     return CostCategory.objects.get(name="Kind")
 
 
-def _committed(work: Callable[[], Any]) -> Any:
-    """What `work` returns, done and committed on a connection of its own."""
-    answers: list[Any] = []
-
-    def target() -> None:
-        try:
-            connection.set_schema(SCHEMA)  # type: ignore[attr-defined]
-            answers.append(work())
-        except BaseException as exc:  # handed to the test
-            answers.append(exc)
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=target)
-    thread.start()
-    thread.join(timeout=60)
-    if isinstance(answers[0], BaseException):
-        raise answers[0]
-    return answers[0]
-
-
 def _in_force(category: CostCategory) -> AllocationRun:
     """A committed run of the category whose results are in force."""
-    done: AllocationRun = _committed(lambda: run(category))
+    done = on_own_connection(SCHEMA, lambda: run(category))
     assert done.status == RunStatus.SUCCEEDED, done.notes
     return done
 
@@ -99,16 +62,7 @@ def _left_running(category: CostCategory) -> AllocationRun:
         AllocationRun.objects.filter(pk=queued.pk).update(status=RunStatus.RUNNING)
         return queued
 
-    left: AllocationRun = _committed(make)
-    return left
-
-
-def _api_get(path: str) -> Any:
-    client = TenantClient(HOST)
-    token = api_token(client, "admin", PASSWORD)
-    response = client.get(path, HTTP_AUTHORIZATION=f"Token {token}")
-    assert response.status_code == 200, response.content
-    return response.json()
+    return on_own_connection(SCHEMA, make)
 
 
 def test_a_running_run_without_a_process_is_failed_when_runs_are_listed(
@@ -117,13 +71,13 @@ def test_a_running_run_without_a_process_is_failed_when_runs_are_listed(
     previous = _in_force(kind)
     left = _left_running(kind)
 
-    listed = _api_get(f"/api/v1/allocation-runs/?category={kind.pk}")
+    listed = admin_api_get(SCHEMA, f"/api/v1/allocation-runs/?category={kind.pk}")
 
     shown = {row["id"]: row for row in listed["results"]}
     assert shown[left.pk]["status"] == "failed"
     assert shown[left.pk]["finished_at"] is not None
     assert shown[previous.pk]["status"] == "succeeded"
-    detail = _api_get(f"/api/v1/allocation-runs/{left.pk}/")
+    detail = admin_api_get(SCHEMA, f"/api/v1/allocation-runs/{left.pk}/")
     assert detail["notes"][0].startswith(STOPPED)
     assert "previous results stay in force" in detail["notes"][0]
     assert AuditEntry.objects.filter(
@@ -134,7 +88,7 @@ def test_a_running_run_without_a_process_is_failed_when_runs_are_listed(
 
 def test_the_run_page_shows_it_failed_too(kind: CostCategory) -> None:
     left = _left_running(kind)
-    client = TenantClient(HOST)
+    client = TenantClient(tenant_host(SCHEMA))
     assert client.login(username="admin", password=PASSWORD)
 
     page = client.get(f"/allocation/runs/{left.pk}/").content.decode()
@@ -148,48 +102,19 @@ def test_a_running_run_whose_process_lives_stays_running(kind: CostCategory) -> 
     # Another session holds the run's claim, as the process carrying it out does.
     with side_connection(SCHEMA) as other, claimed("allocation", left.pk, on=other) as held:
         assert held
-        assert _api_get(f"/api/v1/allocation-runs/{left.pk}/")["status"] == "running"
+        assert admin_api_get(SCHEMA, f"/api/v1/allocation-runs/{left.pk}/")["status"] == "running"
     # Its process gone, the next look marks it failed.
-    assert _api_get(f"/api/v1/allocation-runs/{left.pk}/")["status"] == "failed"
+    assert admin_api_get(SCHEMA, f"/api/v1/allocation-runs/{left.pk}/")["status"] == "failed"
 
 
 def test_a_worker_that_starts_fails_the_runs_left_running(kind: CostCategory) -> None:
     left = _left_running(kind)
 
-    _committed(lambda: fail_stopped_allocation_runs(sender=None))
+    on_own_connection(SCHEMA, lambda: fail_stopped_allocation_runs(sender=None))
 
     left.refresh_from_db()
     assert left.status == RunStatus.FAILED
     assert left.notes[0].startswith(STOPPED)
-
-
-def _claim_released(run_id: int) -> Callable[[], bool]:
-    def check() -> bool:
-        with side_database() as side:
-            row = side.execute(
-                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
-                "AND objid = %s AND objsubid = 2",
-                [run_id],
-            ).fetchone()
-        return bool(row and row[0] == 0)
-
-    return check
-
-
-def _claim_held(run_id: int) -> Callable[[], bool]:
-    released = _claim_released(run_id)
-    return lambda: not released()
-
-
-def _waiting_for_category() -> bool:
-    # A connection of its own: a transaction sees pg_stat_activity as it first read it.
-    with side_database() as side:
-        row = side.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-            "AND query LIKE %s",
-            ["%allocation_costcategory%FOR UPDATE%"],
-        ).fetchone()
-    return bool(row and row[0])
 
 
 def test_an_inline_allocation_killed_mid_way_is_failed_and_the_month_allocates_again(
@@ -211,20 +136,19 @@ def test_an_inline_allocation_killed_mid_way_is_failed_and_the_month_allocates_a
             try:
                 wait_for(
                     "the allocation to wait for its category",
-                    _waiting_for_category,
+                    lambda: statement_waits_for_lock("%allocation_costcategory%FOR UPDATE%"),
                     seconds=25,
                     log=first_log,
                 )
                 killed = AllocationRun.objects.order_by("-pk").first()
                 assert killed is not None and killed.pk != previous.pk
                 assert killed.status == RunStatus.RUNNING
-                assert _claim_held(killed.pk)()
+                assert not claim_released(killed.pk)
                 # When its process is killed outright
-                first.send_signal(signal.SIGKILL)
-                first.wait(timeout=10)
+                kill_outright(first)
             finally:
                 stop(first)
-        wait_for("its session to end", _claim_released(killed.pk), seconds=15, log=first_log)
+        wait_for("its session to end", lambda: claim_released(killed.pk), seconds=15, log=first_log)
         killed.refresh_from_db()
         assert killed.status == RunStatus.RUNNING
 

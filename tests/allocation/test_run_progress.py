@@ -17,17 +17,8 @@ from allocation.engine import run as engine
 from allocation.models import AllocationResult, AllocationRun, RunStatus, RunStep
 from allocation.services import allocation_run_request
 from portal.core.connections import side_connection
-from tests.allocation.run_helpers import (
-    JAN,
-    category_with,
-    cond,
-    ingest,
-    regular,
-    run,
-    use_fake_files,
-)
-from tests.billing.ingest_fakes import line
-from tests.committed import committed_tenant, on_own_connection
+from tests.allocation.run_helpers import JAN, committed_month_and_kind, run
+from tests.committed import on_own_connection
 
 SCHEMA = "allocation_progress_t"
 
@@ -37,20 +28,8 @@ def first_run(
     django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[AllocationRun]:
     """A committed month of costs and a first, committed run of the "Kind" category."""
-    with (
-        committed_tenant(django_db_blocker, SCHEMA),
-        pytest.MonkeyPatch.context() as monkeypatch,
-    ):
-        files = use_fake_files(tmp_path_factory.mktemp("bills"), monkeypatch)
-        ingest(
-            files,
-            [
-                line(service_name="Amazon S3", billed_cost="1.50"),
-                line(service_name="Amazon EC2", billed_cost="2"),
-            ],
-        )
-        storage = regular("S3", cond("service", "equals", "Amazon S3"))
-        yield run(category_with("Kind", [storage]))
+    with committed_month_and_kind(django_db_blocker, SCHEMA, tmp_path_factory) as kind:
+        yield run(kind)
 
 
 def _seen_from_outside(run_id: int, previous_id: int) -> tuple[str, int, int]:

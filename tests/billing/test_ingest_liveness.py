@@ -3,16 +3,10 @@ are dropped, and the month can be loaded again. A retried ingest counts its own 
 
 from __future__ import annotations
 
-import signal
 import threading
-from collections.abc import Callable, Iterator
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
-
-import pytest
-from django.db import connection
 
 from billing.generator import write_cur_legacy
 from billing.ingest.liveness import ingest_jobs_fail_stopped
@@ -23,9 +17,11 @@ from billing.tasks import ingest_costs
 from portal.audit.models import AuditEntry
 from portal.core.connections import claimed, side_connection
 from portal.tenants.models import Tenant
-from tests.committed import committed_tenant, on_own_connection
+from tests.committed import committed_tenant_fixtures, on_own_connection
 from tests.conftest import PASSWORD, TenantClient, api_token
 from tests.processes import (
+    claim_released,
+    kill_outright,
     side_database,
     staging_tables,
     start_command,
@@ -39,17 +35,8 @@ HOST = "ingest-liveness-t.test.localhost"
 PAYER = "123456789012"
 JANUARY = date(2026, 1, 1)
 
-
-@pytest.fixture(scope="module")
-def committed(django_db_setup: Any, django_db_blocker: Any) -> Iterator[None]:
-    """A tenant whose jobs other sessions and processes see."""
-    with committed_tenant(django_db_blocker, SCHEMA):
-        yield
-
-
-@pytest.fixture
-def in_schema(committed: None, db: Any) -> None:
-    connection.set_schema(SCHEMA)  # type: ignore[attr-defined]
+# A tenant whose jobs other sessions and processes see.
+committed, in_schema = committed_tenant_fixtures(SCHEMA)
 
 
 def _bill(folder: Path, rows: int = 400) -> Path:
@@ -170,19 +157,6 @@ def test_a_job_row_another_transaction_holds_is_left_for_a_later_look(
     assert ingest_jobs_fail_stopped() == [job.pk]
 
 
-def _claim_released(job_id: int) -> Callable[[], bool]:
-    def check() -> bool:
-        with side_database() as side:
-            row = side.execute(
-                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
-                "AND objid = %s AND objsubid = 2",
-                [job_id],
-            ).fetchone()
-        return bool(row and row[0] == 0)
-
-    return check
-
-
 def test_an_inline_ingest_killed_mid_way_is_failed_and_the_month_loads_again(
     in_schema: None, tmp_path: Path
 ) -> None:
@@ -203,13 +177,12 @@ def test_an_inline_ingest_killed_mid_way_is_failed_and_the_month_loads_again(
                 )
                 assert staging_tables(locker, SCHEMA)
                 # When its process is killed outright
-                first.send_signal(signal.SIGKILL)
-                first.wait(timeout=10)
+                kill_outright(first)
             finally:
                 stop(first)
         job = IngestJob.objects.order_by("-pk").first()
         assert job is not None and job.status == IngestStatus.RUNNING
-        wait_for("its session to end", _claim_released(job.pk), seconds=30, log=first_log)
+        wait_for("its session to end", lambda: claim_released(job.pk), seconds=30, log=first_log)
 
         # Then the next ingest of the month marks it failed, drops its tables, and loads
         second = start_command(command, second_log)

@@ -3,14 +3,12 @@ left, and the period can be run again."""
 
 from __future__ import annotations
 
-import signal
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from invoices.models import Invoice, InvoiceRun, InvoiceRunStatus, InvoiceStatus
 from invoices.services.drafts import invoice_drafts_create
@@ -18,14 +16,21 @@ from invoices.services.runs import invoice_run_request
 from invoices.tasks import fail_stopped_invoice_runs
 from portal.audit.models import AuditEntry
 from portal.core.connections import claimed, side_connection
-from tests.allocation.run_helpers import use_fake_files
-from tests.committed import committed_tenant
-from tests.conftest import PASSWORD, TenantClient, api_token
+from tests.allocation.run_helpers import committed_tenant_with_bills
+from tests.committed import admin_api_get, on_own_connection, tenant_host
+from tests.conftest import PASSWORD, TenantClient
 from tests.invoices.world import JAN, allocate, plan, seller, unit
-from tests.processes import side_database, start_command, stop, wait_for
+from tests.processes import (
+    claim_released,
+    kill_outright,
+    side_database,
+    start_command,
+    statement_waits_for_lock,
+    stop,
+    wait_for,
+)
 
 SCHEMA = "invoice_liveness_t"
-HOST = "invoice-liveness-t.test.localhost"
 STOPPED = "The process running it stopped before it finished"
 
 
@@ -34,11 +39,8 @@ def committed(
     django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[None]:
     """A committed, allocated month with two priced units, which other processes see."""
-    with (
-        committed_tenant(django_db_blocker, SCHEMA),
-        pytest.MonkeyPatch.context() as monkeypatch,
-    ):
-        allocate(use_fake_files(tmp_path_factory.mktemp("bills"), monkeypatch))
+    with committed_tenant_with_bills(django_db_blocker, SCHEMA, tmp_path_factory) as files:
+        allocate(files)
         seller()
         standard = plan(everything="10")
         unit("Globex", standard)
@@ -52,27 +54,6 @@ def in_schema(committed: None, db: Any, settings: Any, tmp_path: Path) -> None:
     connection.set_schema(SCHEMA)  # type: ignore[attr-defined]
 
 
-def _committed(work: Callable[[], Any]) -> Any:
-    """What `work` returns, done and committed on a connection of its own."""
-    answers: list[Any] = []
-
-    def target() -> None:
-        try:
-            connection.set_schema(SCHEMA)  # type: ignore[attr-defined]
-            answers.append(work())
-        except BaseException as exc:  # handed to the test
-            answers.append(exc)
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=target)
-    thread.start()
-    thread.join(timeout=60)
-    if isinstance(answers[0], BaseException):
-        raise answers[0]
-    return answers[0]
-
-
 def _left_running(*, drafted: bool = False) -> InvoiceRun:
     """A run as a killed process leaves it: running, with no process behind it."""
 
@@ -83,16 +64,7 @@ def _left_running(*, drafted: bool = False) -> InvoiceRun:
             invoice_drafts_create(period=JAN, run=run)
         return run
 
-    left: InvoiceRun = _committed(make)
-    return left
-
-
-def _api_get(path: str) -> Any:
-    client = TenantClient(HOST)
-    token = api_token(client, "admin", PASSWORD)
-    response = client.get(path, HTTP_AUTHORIZATION=f"Token {token}")
-    assert response.status_code == 200, response.content
-    return response.json()
+    return on_own_connection(SCHEMA, make)
 
 
 def test_a_running_run_without_a_process_is_failed_when_runs_are_listed(
@@ -100,7 +72,7 @@ def test_a_running_run_without_a_process_is_failed_when_runs_are_listed(
 ) -> None:
     left = _left_running(drafted=True)
 
-    listed = _api_get("/api/v1/invoice-runs/?period=2026-01")
+    listed = admin_api_get(SCHEMA, "/api/v1/invoice-runs/?period=2026-01")
 
     shown = next(row for row in listed["results"] if row["id"] == left.pk)
     assert shown["status"] == "failed"
@@ -112,7 +84,7 @@ def test_a_running_run_without_a_process_is_failed_when_runs_are_listed(
 
 def test_the_run_page_shows_it_failed_too(in_schema: None) -> None:
     left = _left_running()
-    client = TenantClient(HOST)
+    client = TenantClient(tenant_host(SCHEMA))
     assert client.login(username="admin", password=PASSWORD)
 
     page = client.get(f"/invoices/runs/{left.pk}/").content.decode()
@@ -127,43 +99,19 @@ def test_a_running_run_whose_process_lives_stays_running(in_schema: None) -> Non
     # Another session holds the run's claim, as the process carrying it out does.
     with side_connection(SCHEMA) as other, claimed("invoices", left.pk, on=other) as held:
         assert held
-        assert _api_get(f"/api/v1/invoice-runs/{left.pk}/")["status"] == "running"
+        assert admin_api_get(SCHEMA, f"/api/v1/invoice-runs/{left.pk}/")["status"] == "running"
     # Its process gone, the next look marks it failed.
-    assert _api_get(f"/api/v1/invoice-runs/{left.pk}/")["status"] == "failed"
+    assert admin_api_get(SCHEMA, f"/api/v1/invoice-runs/{left.pk}/")["status"] == "failed"
 
 
 def test_a_worker_that_starts_fails_the_runs_left_running(in_schema: None) -> None:
     left = _left_running()
 
-    _committed(lambda: fail_stopped_invoice_runs(sender=None))
+    on_own_connection(SCHEMA, lambda: fail_stopped_invoice_runs(sender=None))
 
     left.refresh_from_db()
     assert left.status == InvoiceRunStatus.FAILED
     assert left.notes[0].startswith(STOPPED)
-
-
-def _claim_released(run_id: int) -> Callable[[], bool]:
-    def check() -> bool:
-        with side_database() as side:
-            row = side.execute(
-                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
-                "AND objid = %s AND objsubid = 2",
-                [run_id],
-            ).fetchone()
-        return bool(row and row[0] == 0)
-
-    return check
-
-
-def _waiting_for_units() -> bool:
-    # A connection of its own: a transaction sees pg_stat_activity as it first read it.
-    with side_database() as side:
-        row = side.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-            "AND query LIKE %s",
-            ["%invoices_billingunit%"],
-        ).fetchone()
-    return bool(row and row[0])
 
 
 def test_an_inline_run_killed_mid_way_is_failed_and_the_period_runs_again(
@@ -176,15 +124,19 @@ def test_an_inline_run_killed_mid_way_is_failed_and_the_period_runs_again(
         locker.execute(f'LOCK TABLE "{SCHEMA}".invoices_billingunit IN ACCESS EXCLUSIVE MODE')
         first = start_command(command, first_log)
         try:
-            wait_for("the run to wait for the units", _waiting_for_units, seconds=25, log=first_log)
+            wait_for(
+                "the run to wait for the units",
+                lambda: statement_waits_for_lock("%invoices_billingunit%"),
+                seconds=25,
+                log=first_log,
+            )
             killed = InvoiceRun.objects.order_by("-pk").first()
             assert killed is not None and killed.status == InvoiceRunStatus.RUNNING
             # When its process is killed outright
-            first.send_signal(signal.SIGKILL)
-            first.wait(timeout=10)
+            kill_outright(first)
         finally:
             stop(first)
-    wait_for("its session to end", _claim_released(killed.pk), seconds=15, log=first_log)
+    wait_for("its session to end", lambda: claim_released(killed.pk), seconds=15, log=first_log)
     killed.refresh_from_db()
     assert killed.status == InvoiceRunStatus.RUNNING
 

@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import signal
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import psutil
-import pytest
-from django.db import connection
 
 from billing.generator import write_cur_legacy
 from billing.models import IngestJob, IngestStatus
@@ -22,7 +20,7 @@ from billing.tasks import ingest_costs
 from invoices.models import InvoiceRun, InvoiceRunStatus
 from invoices.services.runs import invoice_run_request
 from invoices.tasks import invoice_run
-from tests.committed import committed_tenant, on_own_connection
+from tests.committed import committed_tenant_fixtures, on_own_connection
 from tests.processes import side_database, start_worker, stop, wait_for, waiting_on
 
 SCHEMA = "worker_recovery_t"
@@ -30,16 +28,7 @@ JANUARY = date(2026, 1, 1)
 PAYER, OTHER_PAYER = "123456789012", "210987654321"
 ROWS = 2000
 
-
-@pytest.fixture(scope="module")
-def committed(django_db_setup: Any, django_db_blocker: Any) -> Iterator[None]:
-    with committed_tenant(django_db_blocker, SCHEMA):
-        yield
-
-
-@pytest.fixture
-def in_schema(committed: None, db: Any) -> None:
-    connection.set_schema(SCHEMA)  # type: ignore[attr-defined]
+committed, in_schema = committed_tenant_fixtures(SCHEMA)
 
 
 def _queued_ingest(bill: Path, queue: str) -> IngestJob:
