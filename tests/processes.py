@@ -47,15 +47,16 @@ def start_worker(queue: str, log: Path, *, concurrency: int = 1) -> subprocess.P
     command = [sys.executable, "-m", "celery", "-A", "portal", "worker", "-Q", queue]
     command += ["--pool", "prefork", "--concurrency", str(concurrency)]
     command += ["--without-heartbeat", "--without-gossip", "--without-mingle", "-l", "info"]
-    with log.open("wb") as out:
-        return subprocess.Popen(
-            command, env=process_env(), cwd=PROJECT_ROOT, stdout=out, stderr=subprocess.STDOUT
-        )
+    return _started(command, log)
 
 
 def start_command(args: list[str], log: Path) -> subprocess.Popen[bytes]:
     """`manage.py <args>` in a process of its own."""
-    command = [sys.executable, str(PROJECT_ROOT / "manage.py"), *args]
+    return _started([sys.executable, str(PROJECT_ROOT / "manage.py"), *args], log)
+
+
+def _started(command: list[str], log: Path) -> subprocess.Popen[bytes]:
+    """`command` run against the test database, its output (and errors) written to `log`."""
     with log.open("wb") as out:
         return subprocess.Popen(
             command, env=process_env(), cwd=PROJECT_ROOT, stdout=out, stderr=subprocess.STDOUT

@@ -17,8 +17,13 @@ from billing.tasks import ingest_costs
 from portal.audit.models import AuditEntry
 from portal.core.connections import claimed, side_connection
 from portal.tenants.models import Tenant
-from tests.committed import committed_tenant_fixtures, on_own_connection
-from tests.conftest import PASSWORD, TenantClient, api_token
+from tests.committed import (
+    admin_api_get,
+    committed_tenant_fixtures,
+    on_own_connection,
+    tenant_host,
+)
+from tests.conftest import PASSWORD, TenantClient
 from tests.processes import (
     claim_released,
     kill_outright,
@@ -31,7 +36,6 @@ from tests.processes import (
 )
 
 SCHEMA = "ingest_liveness_t"
-HOST = "ingest-liveness-t.test.localhost"
 PAYER = "123456789012"
 JANUARY = date(2026, 1, 1)
 
@@ -64,10 +68,8 @@ def test_a_running_ingest_without_a_process_is_failed_when_ingests_are_listed(
     in_schema: None, tmp_path: Path
 ) -> None:
     job = _left_running(_bill(tmp_path))
-    client = TenantClient(HOST)
-    token = api_token(client, "admin", PASSWORD)
 
-    listed = client.get("/api/v1/ingests/", HTTP_AUTHORIZATION=f"Token {token}").json()
+    listed = admin_api_get(SCHEMA, "/api/v1/ingests/")
 
     shown = next(row for row in listed["results"] if row["id"] == job.pk)
     assert shown["status"] == "failed"
@@ -100,10 +102,8 @@ def test_an_ingest_stopped_after_storing_its_months_is_shown_stored(
             rejected_effective_cost=zero,
         ),
     )
-    client = TenantClient(HOST)
-    token = api_token(client, "admin", PASSWORD)
 
-    shown = client.get(f"/api/v1/ingests/{job.pk}/", HTTP_AUTHORIZATION=f"Token {token}").json()
+    shown = admin_api_get(SCHEMA, f"/api/v1/ingests/{job.pk}/")
 
     assert shown["status"] == "succeeded"
     assert shown["message"].startswith("Stored. The process running this ingest stopped")
@@ -112,7 +112,7 @@ def test_an_ingest_stopped_after_storing_its_months_is_shown_stored(
 
 def test_the_ingest_page_shows_it_failed_too(in_schema: None, tmp_path: Path) -> None:
     job = _left_running(_bill(tmp_path))
-    client = TenantClient(HOST)
+    client = TenantClient(tenant_host(SCHEMA))
     assert client.login(username="admin", password=PASSWORD)
 
     page = client.get(f"/costs/ingests/{job.pk}/").content.decode()
@@ -125,18 +125,14 @@ def test_a_running_ingest_whose_process_lives_stays_running(
     in_schema: None, tmp_path: Path
 ) -> None:
     job = _left_running(_bill(tmp_path))
-    client = TenantClient(HOST)
-    token = api_token(client, "admin", PASSWORD)
     # Another session holds the job's claim, as the process carrying it out does.
     with side_connection(SCHEMA) as other, claimed("ingest", job.pk, on=other) as held:
         assert held
-        shown = client.get(f"/api/v1/ingests/{job.pk}/", HTTP_AUTHORIZATION=f"Token {token}")
-        assert shown.json()["status"] == "running"
+        assert admin_api_get(SCHEMA, f"/api/v1/ingests/{job.pk}/")["status"] == "running"
         with side_database() as side:
             assert staging_tables(side, SCHEMA) == [f"billing_cost_stage_{job.pk}_0"]
     # Its process gone, the next look marks it failed.
-    shown = client.get(f"/api/v1/ingests/{job.pk}/", HTTP_AUTHORIZATION=f"Token {token}")
-    assert shown.json()["status"] == "failed"
+    assert admin_api_get(SCHEMA, f"/api/v1/ingests/{job.pk}/")["status"] == "failed"
 
 
 def test_a_job_row_another_transaction_holds_is_left_for_a_later_look(
