@@ -14,16 +14,10 @@ from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler
 from django.http.multipartparser import MultiPartParserError
 
+from portal.core.sizes import size_text
+
 # The addresses that take bill files: the upload page and POST /api/v1/ingests/.
 BILL_UPLOAD_URL_NAMES = frozenset({"ingest-upload", "ingest-api-list"})
-
-
-def size_text(size: int) -> str:
-    """1073741824 -> "1 GiB", 10485760 -> "10 MiB", 1536 -> "1.5 KiB"."""
-    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
-        if size >= scale:
-            return f"{size / scale:,.1f}".removesuffix(".0") + f" {unit}"
-    return f"{size:,} bytes"
 
 
 def bill_upload_limit() -> int:

@@ -12,7 +12,7 @@ from rest_framework import status
 from rest_framework.exceptions import APIException, ParseError
 from rest_framework.parsers import BaseParser, JSONParser
 
-from billing.ingest.uploads import size_text
+from portal.core.sizes import size_text
 
 # Rule expressions, the deepest JSON the portal takes, nest a dozen levels at most.
 MAX_JSON_DEPTH = 64
