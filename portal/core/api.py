@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import status
 from rest_framework.exceptions import ErrorDetail
@@ -13,6 +15,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
 from portal.core.errors import ApplicationError
+from portal.core.sizes import size_text
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
@@ -22,6 +25,14 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, ApplicationError):
         set_rollback()
         return Response(exc.as_dict(), status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, RequestDataTooBig):
+        # A form or multipart body past DATA_UPLOAD_MAX_MEMORY_SIZE (JSON has its own parser).
+        limit = size_text(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+        message = f"A request body larger than {limit} is not accepted."
+        return Response(
+            {"code": "too_large", "message": message},
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
     if isinstance(exc, DjangoValidationError):
         set_rollback()
         errors = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}

@@ -75,3 +75,14 @@ def test_the_parser_reads_no_more_than_one_byte_past_the_limit() -> None:
         BoundedJSONParser().parse(stream, "application/json", {"request": request})
     assert refused.value.status_code == 413
     assert source.tell() <= LIMIT + 1
+
+
+def test_a_form_body_past_the_limit_is_refused_in_the_api_shape(admin: Api) -> None:
+    response = admin.client.post(
+        "/api/v1/cost-categories/",
+        {"name": "Team", "default_value": "x" * (2 * LIMIT)},
+        HTTP_AUTHORIZATION=admin.auth,
+    )
+    body = assert_error_shape(response, 413, "too_large")
+    assert body["message"] == "A request body larger than 1 KiB is not accepted."
+    assert not CostCategory.objects.exists()
