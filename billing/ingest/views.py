@@ -12,10 +12,12 @@ from django.views.generic import DetailView, ListView, View
 
 from billing.ingest.liveness import ingest_jobs_fail_stopped
 from billing.ingest.reconcile import rejected_money
+from billing.ingest.uploads import bill_upload_limit
 from billing.models import IngestJob
 from billing.services.ingests import ingest_job_create
 from portal.core.errors import ApplicationError
 from portal.core.permissions import ADMIN_ONLY, may_write
+from portal.core.sizes import size_text
 from portal.core.views import ScopedViewMixin, WriteRoleRequiredMixin
 
 
@@ -36,10 +38,15 @@ class MultipleFileField(forms.FileField):
 
 
 class IngestUploadForm(forms.Form):
-    bills = MultipleFileField(
-        help_text="AWS CUR (legacy or 2.0) or FOCUS: CSV, CSV.gz or Parquet; "
-        "all files of a month at once."
-    )
+    bills = MultipleFileField()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The limit is a setting: read it when the form is made, not at import.
+        self.fields["bills"].help_text = (
+            "AWS CUR (legacy or 2.0) or FOCUS: CSV, CSV.gz or Parquet, up to "
+            f"{size_text(bill_upload_limit())} each; all files of a month at once."
+        )
 
 
 class IngestListView(ScopedViewMixin, ListView[IngestJob]):

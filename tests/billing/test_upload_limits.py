@@ -91,3 +91,10 @@ def test_the_handler_passes_on_nothing_past_the_limit(settings: Any) -> None:
     refused = handler.file_complete(18)
     assert isinstance(refused, OversizedUpload)
     assert (refused.name, refused.size, refused.read()) == ("cur.csv", 18, b"")
+
+
+def test_the_upload_page_says_the_limit_before_a_file_is_chosen(
+    admin_client_a: TenantClient,
+) -> None:
+    page = admin_client_a.get("/costs/ingests/").content.decode()
+    assert "CSV, CSV.gz or Parquet, up to 2 KiB each" in page
