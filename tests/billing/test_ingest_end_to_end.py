@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import gzip
+import io
+import re
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 from django.db.models import Count, Sum
 
 from billing.generator import write_cur2, write_cur_legacy, write_focus
@@ -142,3 +145,23 @@ def test_the_focus_sample_loads_and_reports_what_it_interpreted_or_rejected(
     assert job.issue_counts[f"focus_sample.csv | ChargeFrequency | {frequency} | interpreted"] == 7
     for row in job.period_sums.all():
         assert row.reconciled, row
+
+
+def test_ingest_costs_prints_the_samples_sums_in_columns_that_can_be_told_apart(
+    tenant_a: Tenant,
+) -> None:
+    out = io.StringIO()
+    call_command(
+        "ingest_costs", "--tenant", tenant_a.schema_name, "--inline", str(SAMPLE), stdout=out
+    )
+    lines = out.getvalue().splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("Period"))
+    table = [re.split(r"\s{2,}", line.strip()) for line in lines[header:]]
+    assert table[0][2:5] == ["BilledCost in files", "stored", "rejected"]
+    rows = {(cells[0], cells[1]): cells for cells in table[1:]}
+    # An Azure billing account is a long path; it stays whole and its figures stay apart.
+    azure = rows[("2024-09", "/providers/Microsoft.Billing/billingAccounts/8611537")]
+    assert len(azure) == 9 and azure[-1] == "matches"
+    # Row 946's BilledCost is shown as rejected under its own period; zeros in fixed point.
+    assert rows[("2024-10", "20209880")][2:5] == ["0.24", "0", "0.24"]
+    assert "E-" not in out.getvalue()

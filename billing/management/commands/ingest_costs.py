@@ -9,9 +9,10 @@ from django_tenants.utils import schema_context
 
 from billing.ingest.pipeline import run_ingest
 from billing.ingest.reconcile import rejected_money
-from billing.models import IngestJob, IngestStatus
+from billing.models import IngestJob, IngestPeriodSum, IngestStatus
 from billing.services.ingests import ingest_job_create
 from portal.core.errors import ApplicationError
+from portal.core.text_table import text_table
 from portal.tenants.models import Tenant
 
 WORKER_HINT_AFTER_SECONDS = 20
@@ -70,7 +71,8 @@ class Command(BaseCommand):
             f"Rows read {job.rows_read:,}, stored {job.rows_stored:,}, "
             f"rejected {job.rows_rejected:,}."
         )
-        self.stdout.write(rejected_money(job))
+        if job.status != IngestStatus.UNCHANGED:
+            self.stdout.write(rejected_money(job))
         for note in job.notes:
             self.stdout.write(f"  note: {note}")
         for key, count in job.issue_counts.items():
@@ -78,13 +80,36 @@ class Command(BaseCommand):
         sums = job.period_sums.all()
         if sums:
             self.stdout.write(
-                "Period   Payer            BilledCost (files / stored)  "
-                "EffectiveCost (files / stored)"
+                text_table(SUM_HEADERS, [_sum_cells(row) for row in sums], {2, 3, 4, 5, 6, 7})
             )
-        for row in sums:
-            self.stdout.write(
-                f"{row.billing_period_start:%Y-%m}  {row.billing_account_id:<15}  "
-                f"{row.source_billed_cost} / {row.stored_billed_cost}  "
-                f"{row.source_effective_cost} / {row.stored_effective_cost}"
-                + ("" if row.reconciled else "  MISMATCH")
-            )
+
+
+SUM_HEADERS = (
+    "Period",
+    "Payer",
+    "BilledCost in files",
+    "stored",
+    "rejected",
+    "EffectiveCost in files",
+    "stored",
+    "rejected",
+    "Check",
+)
+
+
+def _sum_cells(row: IngestPeriodSum) -> list[str]:
+    amounts = (
+        row.source_billed_cost,
+        row.stored_billed_cost,
+        row.rejected_billed_cost,
+        row.source_effective_cost,
+        row.stored_effective_cost,
+        row.rejected_effective_cost,
+    )
+    check = "matches" if row.reconciled else "MISMATCH"
+    return [
+        f"{row.billing_period_start:%Y-%m}",
+        row.billing_account_id,
+        *(f"{amount:f}" for amount in amounts),
+        check,
+    ]
