@@ -55,6 +55,7 @@ class CostCategoryApi(ServiceViewSet):
     write_roles = CATEGORY_WRITERS
     serializer_class = CostCategorySerializer
     input_serializer_class = CostCategoryInputSerializer
+    paged_actions = ("list", "versions")  # pages as every list does
     create_service = services.cost_category_create
     update_service = services.cost_category_update
 
@@ -75,7 +76,8 @@ class CostCategoryApi(ServiceViewSet):
         rows: Any = RuleSet.objects.visible_to(request.user)
         rows = rows.filter(category=category).select_related("category", "created_by")
         rows = rows.prefetch_related("rules", "splits")
-        return Response(RuleSetSerializer(rows, many=True).data)
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(RuleSetSerializer(page, many=True).data)
 
     @extend_schema(request=RunRequestSerializer, responses={202: AllocationRunSerializer})
     @action(detail=True, methods=["post"])

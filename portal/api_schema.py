@@ -83,8 +83,9 @@ class PortalAutoSchema(AutoSchema):
         return super().is_excluded()
 
     def _get_paginator(self) -> Any:
-        # DRF pages only a viewset's `list`; other answers with many rows come whole.
-        return super()._get_paginator() if getattr(self.view, "action", None) == "list" else None
+        # DRF pages a viewset's `list`; other actions page only where the view says so.
+        paged = getattr(self.view, "paged_actions", ("list",))
+        return super()._get_paginator() if getattr(self.view, "action", None) in paged else None
 
     def get_request_serializer(self) -> Any:
         action = getattr(self.view, "action", None)
