@@ -12,7 +12,7 @@ from portal.users.apis import TokenObtainApi, UserApi
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
-router.register("users", UserApi, basename="user")
+router.register("users", UserApi, basename="user-api")
 router.register("audit", AuditEntryApi, basename="audit-entry")
 
 urlpatterns = [

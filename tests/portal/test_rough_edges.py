@@ -1,0 +1,48 @@
+"""Rough edges a new user meets first: the menu's links, forbidden pages, the dev server."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from typing import Any
+
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from tests.conftest import TenantClient
+
+
+def _named_routes(patterns: list[Any], prefix: str = "") -> list[tuple[str, str]]:
+    """(name, route) of every named pattern; a router's `.json` twin of a route is skipped,
+    since it serves the same view under the same name on purpose."""
+    found: list[tuple[str, str]] = []
+    for pattern in patterns:
+        route = prefix + str(pattern.pattern)
+        if isinstance(pattern, URLResolver):
+            found.extend(_named_routes(pattern.url_patterns, route))
+        elif (
+            isinstance(pattern, URLPattern)
+            and pattern.name
+            and "format" not in pattern.pattern.regex.groupindex
+        ):
+            found.append((pattern.name, route))
+    return found
+
+
+def test_no_url_name_of_a_tenant_site_is_defined_twice() -> None:
+    routes_by_name: dict[str, list[str]] = defaultdict(list)
+    for name, route in _named_routes(get_resolver("portal.urls_tenant").url_patterns):
+        routes_by_name[name].append(route)
+    assert {name: routes for name, routes in routes_by_name.items() if len(routes) > 1} == {}
+
+
+def test_the_users_menu_item_of_an_admin_opens_the_users_page(
+    admin_client_a: TenantClient,
+) -> None:
+    dashboard = admin_client_a.get("/")
+    links = re.findall(r'<a href="([^"]+)">Users</a>', dashboard.content.decode())
+    assert links == ["/users/"]
+
+    page = admin_client_a.get(links[0])
+    assert page.status_code == 200
+    assert page["Content-Type"].startswith("text/html")
+    assert "<h1>Users</h1>" in page.content.decode()
