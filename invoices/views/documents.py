@@ -8,7 +8,7 @@ from django import forms
 from django.contrib import messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.generic import DetailView, ListView, View
 
 from invoices import selectors
@@ -84,10 +84,15 @@ class InvoiceDetailView(ReadersMixin, DetailView[Invoice]):
 
 
 class InvoiceActionView(WriteRoleRequiredMixin, View):
-    """One POST that moves a document on: issue, void, pay or credit-note."""
+    """One POST that moves a document on: issue, void, pay or credit-note.
+
+    Issuing and voiding cannot be undone, so a POST without `confirm=yes` only shows
+    what will happen, with a button that posts the same data again confirmed.
+    """
 
     write_roles = INVOICE_WRITERS
     action: ClassVar[str] = ""
+    CONFIRMED: ClassVar[frozenset[str]] = frozenset({"issue", "void"})
     FORMS: ClassVar[dict[str, type[forms.Form] | None]] = {
         "issue": None,
         "void": VoidForm,
@@ -105,6 +110,8 @@ class InvoiceActionView(WriteRoleRequiredMixin, View):
                 messages.error(request, form_errors(form))
                 return redirect("invoice-detail", pk=invoice.pk)
             data = form.cleaned_data
+        if self.action in self.CONFIRMED and request.POST.get("confirm") != "yes":
+            return self.confirmation(invoice, data)
         try:
             result = self.perform(invoice, data)
         except ApplicationError as exc:
@@ -112,6 +119,14 @@ class InvoiceActionView(WriteRoleRequiredMixin, View):
             return redirect("invoice-detail", pk=invoice.pk)
         messages.success(request, self.done(result))
         return redirect("invoice-detail", pk=result.pk)
+
+    def confirmation(self, invoice: Invoice, data: dict[str, Any]) -> HttpResponse:
+        context = {
+            "object": invoice,
+            "action": self.action,
+            "reason": data.get("reason", ""),
+        }
+        return render(self.request, "invoices/confirm_action.html", context)
 
     def perform(self, invoice: Invoice, data: dict[str, Any]) -> Invoice:
         actor = self.request.user

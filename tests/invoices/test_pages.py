@@ -115,7 +115,7 @@ def test_finance_issues_credits_and_voids_from_the_detail_page(
     initech = month["initech"]
     assert ">Issue</button>" in text(client_a.get(f"/invoices/{initech.pk}/"))
 
-    issued = client_a.post(f"/invoices/{initech.pk}/issue/", follow=True)
+    issued = client_a.post(f"/invoices/{initech.pk}/issue/", {"confirm": "yes"}, follow=True)
     initech.refresh_from_db()
     assert initech.status == InvoiceStatus.ISSUED
     assert f"Issued {initech.number}." in text(issued)
@@ -142,7 +142,9 @@ def test_finance_issues_credits_and_voids_from_the_detail_page(
 
     no_reason = client_a.post(f"/invoices/{month['globex'].pk}/void/", {}, follow=True)
     assert "Reason: This field is required." in text(no_reason)
-    client_a.post(f"/invoices/{month['globex'].pk}/void/", {"void-reason": "Wrong buyer"})
+    client_a.post(
+        f"/invoices/{month['globex'].pk}/void/", {"void-reason": "Wrong buyer", "confirm": "yes"}
+    )
     assert Invoice.objects.get(pk=month["globex"].pk).status == InvoiceStatus.VOID
 
 
