@@ -29,7 +29,7 @@ def test_issuing_asks_first_and_issues_only_once_confirmed(
     assert list(NumberSequence.objects.values_list("last_number", flat=True)) == sequences_before
     assert "Issue this invoice for Initech" in shown
     assert "cannot be edited afterwards" in shown and "next number" in shown
-    assert money_text(initech.total, initech.currency) in shown
+    assert f"{money_text(initech.total, initech.currency)} {initech.currency}" in shown
     assert 'name="confirm" value="yes"' in shown
 
     done = page(client_a.post(f"/invoices/{initech.pk}/issue/", {"confirm": "yes"}, follow=True))
