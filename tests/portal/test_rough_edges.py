@@ -8,7 +8,8 @@ from typing import Any
 
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from tests.conftest import TenantClient
+from portal.users.models import Role
+from tests.conftest import TenantClient, make_user
 
 
 def _named_routes(patterns: list[Any], prefix: str = "") -> list[tuple[str, str]]:
@@ -46,3 +47,18 @@ def test_the_users_menu_item_of_an_admin_opens_the_users_page(
     assert page.status_code == 200
     assert page["Content-Type"].startswith("text/html")
     assert "<h1>Users</h1>" in page.content.decode()
+
+
+def test_a_team_lead_on_an_admin_only_page_is_told_why_and_keeps_the_menu(
+    client_a: TenantClient,
+) -> None:
+    client_a.force_login(make_user(Role.TEAM_LEAD, "tom-lead"))
+
+    response = client_a.get("/audit/")
+
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert "Only admins read the audit log." in html
+    assert '<a href="/">Dashboard</a>' in html  # the menu
+    assert "tom-lead" in html  # who is signed in, with the log-out button
+    assert 'href="/">Back to the dashboard</a>' in html
