@@ -146,6 +146,7 @@ class CategoryListView(ReaderRequiredMixin, ListView[CostCategory]):
             version = max(in_force, key=lambda v: (v.effective_month, v.number), default=None)
             rows.append({"category": category, **(version_rows(version) if version else {})})
         context["rows"] = rows
+        context["can_write"] = may_write(self.request.user, ADMIN_ONLY)
         return context
 
 
@@ -262,8 +263,15 @@ class VersionCreateView(FormServiceView):
 
     def get_initial(self) -> dict[str, Any]:
         category = self.get_object()
-        month = timezone.now().date().replace(day=1)
-        current = category.version_for(month)
+        this_month = timezone.now().date().replace(day=1)
+        current = category.version_for(this_month)
+        # Start on a month that has costs, so Preview and a run have data to work on.
+        latest_loaded = (
+            LoadedPeriod.objects.order_by("-billing_period_start")
+            .values_list("billing_period_start", flat=True)
+            .first()
+        )
+        month = latest_loaded or this_month
         return version_initial(ruleset_data(current) if current else None, month)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
