@@ -31,7 +31,7 @@ setup: $(STAMP)
 
 ## run: setup, then the web server and a Celery worker (Ctrl-C stops both)
 run: setup
-	$(PY) -m portal.devserver
+	$(PY) -m portal.devserver $(if $(PORT),--port $(PORT))
 
 ## test: lint, then the test suite
 test: $(STAMP) lint

@@ -1,12 +1,15 @@
 """`python -m portal.devserver`: the web server and a Celery worker, for `make run`.
 
-Both run as children over plain HTTP (PORTAL_HTTPS=0). Ctrl-C or SIGTERM stops both; if
-one dies, the other is stopped and this exits non-zero. This process holds the embedded
-PostgreSQL open meanwhile, so it is not stopped and started again between the children.
+Both run as children over plain HTTP (PORTAL_HTTPS=0) on port 8000, or on `--port N`
+(`make run PORT=N`, or PORTAL_PORT=N). Ctrl-C or SIGTERM stops both; if one dies, the
+other is stopped and this exits non-zero. This process holds the embedded PostgreSQL open
+meanwhile, so it is not stopped and started again between the children, and stops it on
+exit unless another process (a test run, a manage.py command) still uses it.
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import os
 import signal
@@ -17,7 +20,7 @@ import time
 from types import FrameType
 
 from portal.demo import data
-from portal.embedded_postgres import PROJECT_ROOT, embedded_database_url
+from portal.embedded_postgres import PROJECT_ROOT, embedded_database_url, embedded_server_release
 
 WORKER = "-m celery -A portal worker -Q ingest,allocation,invoices,default --concurrency 2 -l info"
 STOP_TIMEOUT = 20  # seconds a child has to finish its work before it is killed
@@ -74,15 +77,41 @@ def banner(port: int) -> str:
     )
 
 
+def _port(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (1 to 65535)")
+    return int(text)
+
+
+def parse_port(argv: list[str]) -> int:
+    """The port to serve on: `--port N`, else PORTAL_PORT, else 8000."""
+    parser = argparse.ArgumentParser(prog="python -m portal.devserver")
+    parser.add_argument(
+        "--port",
+        type=_port,
+        default=os.environ.get("PORTAL_PORT") or "8000",
+        help="the web server's port (default: PORTAL_PORT, else 8000)",
+    )
+    return int(parser.parse_args(argv).port)
+
+
+def release_database() -> None:
+    if embedded_server_release():
+        print("Stopped the embedded PostgreSQL.", flush=True)
+    else:
+        print("The embedded PostgreSQL stays up: another process uses it.", flush=True)
+
+
 def interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-def main() -> int:
+def main(argv: list[str]) -> int:
+    port = parse_port(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
-    if not os.environ.get("DATABASE_URL"):
+    embedded = not os.environ.get("DATABASE_URL")
+    if embedded:
         embedded_database_url()  # starts it if needed, and holds it until this process exits
-    port = int(os.environ.get("PORTAL_PORT", "8000"))
     # SIGINT too: a shell starts background commands with SIGINT ignored.
     signal.signal(signal.SIGINT, interrupt)
     signal.signal(signal.SIGTERM, interrupt)
@@ -105,7 +134,9 @@ def main() -> int:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         stop(children)
+        if embedded:
+            release_database()
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from collections import defaultdict
 from typing import Any
 
+import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from portal.devserver import parse_port
+from portal.embedded_postgres import live_users
 from portal.users.models import Role
 from tests.conftest import TenantClient, make_user
 
@@ -62,3 +68,32 @@ def test_a_team_lead_on_an_admin_only_page_is_told_why_and_keeps_the_menu(
     assert '<a href="/">Dashboard</a>' in html  # the menu
     assert "tom-lead" in html  # who is signed in, with the log-out button
     assert 'href="/">Back to the dashboard</a>' in html
+
+
+def test_the_dev_server_takes_its_port_from_the_command_line_or_the_environment(
+    monkeypatch: Any,
+) -> None:
+    monkeypatch.delenv("PORTAL_PORT", raising=False)
+    assert parse_port([]) == 8000
+    assert parse_port(["--port", "8001"]) == 8001
+    monkeypatch.setenv("PORTAL_PORT", "8002")
+    assert parse_port([]) == 8002
+
+
+def test_the_dev_server_refuses_a_port_that_is_not_one(capsys: Any) -> None:
+    for wrong in ("http", "0", "70000"):
+        with pytest.raises(SystemExit):
+            parse_port(["--port", wrong])
+        assert f"'{wrong}' is not a port number (1 to 65535)" in capsys.readouterr().err
+
+
+def test_processes_killed_without_letting_go_do_not_keep_the_database_up() -> None:
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        listed = [os.getpid(), gone.pid, sleeper.pid]
+        assert live_users(listed, own_pid=os.getpid()) == [sleeper.pid]
+    finally:
+        sleeper.kill()
+        sleeper.wait()
