@@ -1,7 +1,7 @@
 """Pages of cost categories and allocation runs, mounted under /allocation/.
 
-Admins, finance and reseller admins read; admins run allocations. Amounts are shown as
-stored (every digit), right-aligned.
+Admins, finance and reseller admins read; admins run allocations. Amounts are shown
+rounded to the bill currency's minor unit, the stored value (every digit) in their title.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from allocation.preview import allocation_preview
 from allocation.selectors import ruleset_data
 from allocation.services import allocation_run_request, cost_category_create, ruleset_create
 from allocation.value_line_items import largest_line_items
-from billing.models import LoadedPeriod, TagKey
+from billing.models import CostLineItem, LoadedPeriod, TagKey
 from portal.core.errors import ApplicationError
 from portal.core.filters import id_param
 from portal.core.forms import FormServiceView
@@ -99,6 +99,16 @@ def version_rows(version: RuleSet) -> dict[str, Any]:
         "rules": [(rule, rule_text(rule)) for rule in version.rules.all()],
         "splits": [(split, split_text(split)) for split in version.splits.all()],
     }
+
+
+def bill_currency(period: date) -> str:
+    """The currency the period's bill is in; several joined with " / " (rare: mixed payers)."""
+    currencies = (
+        CostLineItem.objects.filter(billing_period_start=period)
+        .values_list("billing_currency", flat=True)
+        .distinct()
+    )
+    return " / ".join(sorted(currencies))
 
 
 class ReaderRequiredMixin(ScopedViewMixin):
@@ -172,6 +182,7 @@ class CategoryDetailView(ReaderRequiredMixin, DetailView[CostCategory]):
         )
         context["latest"] = latest
         context["totals"] = run_totals(latest) if latest else []
+        context["currency"] = bill_currency(latest.period) if latest else ""
         if may_write(self.request.user, ADMIN_ONLY):
             context["form"] = kwargs.get("form") or RunForm()
         return context
@@ -215,6 +226,7 @@ class RunDetailView(ReaderRequiredMixin, DetailView[AllocationRun]):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         context["totals"] = run_totals(self.object)
+        context["currency"] = bill_currency(self.object.period)
         return context
 
 

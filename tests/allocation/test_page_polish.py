@@ -10,7 +10,7 @@ from django.utils import timezone
 from allocation.models import CostCategory
 from allocation.services import cost_category_create
 from portal.users.models import Role
-from tests.allocation.run_helpers import ingest, use_fake_files
+from tests.allocation.run_helpers import category_with, cond, ingest, regular, run, use_fake_files
 from tests.billing.ingest_fakes import line
 from tests.conftest import TenantClient, make_user
 
@@ -55,3 +55,26 @@ def test_a_new_version_starts_on_the_latest_month_with_loaded_costs(
 
     shown = page(admin_client_a, form_path)
     assert 'name="effective_month" value="2026-01"' in shown
+
+
+def test_results_and_explanations_show_cents_with_the_currency_and_keep_every_digit(
+    admin_client_a: TenantClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = use_fake_files(tmp_path, monkeypatch)
+    ingest(
+        files,
+        [
+            line(service_name="Amazon S3", billed_cost="1234.5678901234"),
+            line(service_name="Amazon EC2", billed_cost="0.0000000001"),
+        ],
+    )
+    category = category_with("Team", [regular("Web", cond("service", "equals", "Amazon S3"))])
+    allocation = run(category)
+
+    results = page(admin_client_a, f"/allocation/runs/{allocation.pk}/")
+    explained = page(admin_client_a, f"/allocation/runs/{allocation.pk}/explain/?value=Web")
+
+    for shown in (results, explained):
+        assert "BilledCost (USD)" in shown
+        assert '<td class="num" title="1234.5678901234">1,234.57</td>' in shown
+    assert '<td class="num" title="0.0000000001">0.00</td>' in results  # Unallocated

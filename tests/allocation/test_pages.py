@@ -71,7 +71,7 @@ def test_readers_see_categories_results_and_explanations(
     assert "Web, Data evenly" in listed
 
     page = client.get(f"/allocation/categories/{team.pk}/").content.decode()
-    assert '<td class="num">2.5100000001</td>' in page  # Web: 1.0000000001 + 1.51
+    assert '<td class="num" title="2.5100000001">2.51</td>' in page  # Web: 1.0000000001 + 1.51
     assert "Unallocated" in page
     assert f"/allocation/runs/{allocation.pk}/explain/?value=Web" in page
     assert ("Run allocation</button>" in page) == (role == Role.ADMIN)
@@ -79,7 +79,7 @@ def test_readers_see_categories_results_and_explanations(
     explained = client.get(f"/allocation/runs/{allocation.pk}/explain/?value=Web")
     assert explained.status_code == 200
     text = explained.content.decode()
-    assert "Rule 1: Web" in text and '<td class="num">1.51</td>' in text
+    assert "Rule 1: Web" in text and '<td class="num" title="1.51">1.51</td>' in text
 
     shared = CostLineItem.objects.get(billing_period_start=JAN, service_name="AWS Support")
     item = client.get(
