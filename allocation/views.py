@@ -36,7 +36,8 @@ from allocation.preview import allocation_preview
 from allocation.selectors import ruleset_data
 from allocation.services import allocation_run_request, cost_category_create, ruleset_create
 from allocation.value_line_items import largest_line_items
-from billing.models import CostLineItem, LoadedPeriod, TagKey
+from billing.models import LoadedPeriod, TagKey
+from billing.selectors import bill_currencies
 from portal.core.errors import ApplicationError
 from portal.core.filters import id_param
 from portal.core.forms import FormServiceView
@@ -103,12 +104,7 @@ def version_rows(version: RuleSet) -> dict[str, Any]:
 
 def bill_currency(period: date) -> str:
     """The currency the period's bill is in; several joined with " / " (rare: mixed payers)."""
-    currencies = (
-        CostLineItem.objects.filter(billing_period_start=period)
-        .values_list("billing_currency", flat=True)
-        .distinct()
-    )
-    return " / ".join(sorted(currencies))
+    return " / ".join(sorted(bill_currencies(period)))
 
 
 class ReaderRequiredMixin(ScopedViewMixin):

@@ -10,6 +10,7 @@ from django.db.models import Q
 from billing.models import (
     Account,
     BillingTransfer,
+    CostLineItem,
     LoadedPeriod,
     Organization,
     OrganizationalUnit,
@@ -100,3 +101,12 @@ def loaded_month(period: date, *, first: str) -> date:
             field="period",
         )
     return month
+
+
+def bill_currencies(period: date) -> set[str]:
+    """The currencies of the period's ingested bill."""
+    return set(
+        CostLineItem.objects.filter(billing_period_start=period)
+        .values_list("billing_currency", flat=True)
+        .distinct()
+    )

@@ -10,7 +10,6 @@ from decimal import Decimal
 from django.db import connection
 
 from allocation.models import AllocationResult, AllocationRun, CostCategory, RunStatus
-from billing.models import CostLineItem
 
 # Rows of one run: allocation_allocationresult's index (run_id, value) serves the filter.
 GROUPED_SQL = f"""
@@ -62,12 +61,3 @@ def allocated_costs(run: AllocationRun, values: list[str]) -> dict[str, list[All
         for value, *fields in cursor.fetchall():
             costs[value].append(AllocatedCost(*fields))
     return costs
-
-
-def bill_currencies(period: date) -> set[str]:
-    """The currencies of the period's ingested bill."""
-    return set(
-        CostLineItem.objects.filter(billing_period_start=period)
-        .values_list("billing_currency", flat=True)
-        .distinct()
-    )

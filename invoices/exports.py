@@ -37,11 +37,11 @@ from django.db.models import Q, QuerySet
 
 from invoices.models import DocumentKind, Invoice, InvoiceLine, InvoiceRun
 from invoices.models.documents import FINAL_STATUSES
-from invoices.money import minor_unit
 from invoices.rendering.pdf import document_pdf
 from invoices.selectors import shows_margins, with_lines
 from portal.audit.services import audit_record
 from portal.core.errors import ApplicationError
+from portal.core.money import minor_unit
 
 CSV_COLUMNS = (
     "document_number",

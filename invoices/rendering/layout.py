@@ -8,7 +8,6 @@ from decimal import Decimal
 from typing import Any
 
 from invoices.models import DocumentKind, Invoice, InvoiceLine, LineKind, SellerProfile
-from invoices.money import minor_unit
 
 CHARGE_KINDS = (LineKind.FEE, LineKind.CREDIT, LineKind.CORRECTION)
 
@@ -39,12 +38,6 @@ def quantity_text(quantity: Decimal | None) -> str:
         return ""
     rounded = quantity.quantize(Decimal("0.0001")).normalize()
     return f"{rounded:,f}"
-
-
-def money_text(amount: Decimal, currency: str) -> str:
-    """`amount` to the currency's minor unit with thousands separators."""
-    places = -minor_unit(currency).as_tuple().exponent  # type: ignore[operator]
-    return f"{amount:,.{places}f}"
 
 
 def period_end(period: date) -> date:

@@ -11,8 +11,8 @@ from rest_framework import serializers
 
 from allocation.serializers import PeriodField
 from invoices.models import DocumentKind, Invoice, InvoiceLine
-from invoices.money import minor_unit
 from invoices.selectors import credited
+from portal.core.money import minor_unit
 from portal.core.serializers import ExactDecimalField
 
 

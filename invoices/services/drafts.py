@@ -15,7 +15,8 @@ from typing import Any
 
 from django.db import transaction
 
-from invoices.allocated import AllocatedCost, allocated_costs, bill_currencies, latest_run
+from billing.selectors import bill_currencies
+from invoices.allocated import AllocatedCost, allocated_costs, latest_run
 from invoices.models import (
     BillingUnit,
     ChargeBasis,

@@ -6,16 +6,11 @@ from decimal import Decimal
 
 from django import template
 
-from invoices.rendering.layout import money_text, quantity_text
+from invoices.rendering.layout import quantity_text
+from portal.core.templatetags.money_format import money
 
 register = template.Library()
-
-
-@register.filter
-def money(amount: Decimal | str | None, currency: str) -> str:
-    if amount is None or amount == "":
-        return ""
-    return money_text(Decimal(amount), currency)
+register.filter("money", money)
 
 
 @register.filter

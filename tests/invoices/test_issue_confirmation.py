@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from invoices.models import Invoice, InvoiceStatus, NumberSequence
-from invoices.rendering.layout import money_text
+from portal.core.money import money_text
 from portal.users.models import Role
 from tests.conftest import TenantClient, make_user
 

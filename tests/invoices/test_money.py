@@ -7,7 +7,8 @@ from decimal import Decimal
 import pytest
 
 from invoices.models import PriceRule
-from invoices.money import minor_unit, round_money, taxes
+from invoices.money import round_money, taxes
+from portal.core.money import minor_unit
 
 D = Decimal
 

@@ -14,12 +14,13 @@ from pypdf import PdfReader
 from billing.models import EndCustomer
 from invoices.exports import pdf_file
 from invoices.models import Invoice, InvoiceLine, NumberSequence, SellerProfile
-from invoices.rendering.layout import money_text, quantity_text
+from invoices.rendering.layout import quantity_text
 from invoices.rendering.pdf import document_html, document_pdf, html_layout
 from invoices.services.corrections import credit_note_issue, invoice_void
 from invoices.services.drafts import invoice_drafts_create
 from invoices.services.issuing import invoice_issue
 from invoices.services.totals import invoice_totals
+from portal.core.money import money_text
 from tests.billing.ingest_fakes import FakeFiles
 from tests.invoices.pdf_text import pdf_text, stored_pdf_text
 from tests.invoices.world import JAN, allocate, fee, plan, seller, unit

@@ -9,8 +9,8 @@ from django_tenants.utils import schema_context
 from invoices.exports import invoice_export, period_documents
 from invoices.management.commands.reconcile import period_option, tenant_option
 from invoices.models import Invoice
-from invoices.rendering.layout import money_text
 from portal.core.errors import ApplicationError
+from portal.core.money import money_text
 
 
 def output_directory(text: str) -> Path:
