@@ -65,6 +65,7 @@ TENANT_APPS = [
     "billing",
     "allocation",
     "invoices",
+    "insights",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
