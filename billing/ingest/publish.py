@@ -2,8 +2,9 @@
 
 In one transaction, for each billing period and payer: the period's partitions (of the
 line items and of the cost rollup) are made if new, the payer's previous partitions are
-detached and dropped, the staging tables are attached in their place, and the daily
-summaries are rebuilt from the rollup. Readers see the old data or the new, never a mix.
+detached and dropped, the staging tables are attached in their place, and the cost
+explorer's summaries (`billing.models.cubes`) are rebuilt from the rollup. Readers see
+the old data or the new, never a mix.
 """
 
 from __future__ import annotations
@@ -17,10 +18,11 @@ from psycopg import sql
 
 from billing.ingest.rollup import rollup_table_name
 from billing.ingest.staging import PeriodLoad
-from billing.models import DailyCostSummary, IngestJob, IngestPeriodSum, LoadedPeriod
+from billing.models import CostCube, DailyTagCost, IngestJob, IngestPeriodSum, LoadedPeriod
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
-SUMMARY_SQL = (SQL_DIR / "daily_summary.sql").read_text()
+CUBE_SQL = (SQL_DIR / "cost_cube.sql").read_text()
+TAG_COST_SQL = (SQL_DIR / "daily_tag_cost.sql").read_text()
 # Partitioned tables and their partitions' names: <table>_<YYYY_MM> for a period,
 # <table>_<YYYY_MM>_j<job>_<index> for a payer's month.
 LINE_ITEMS = "billing_cost_line_item"
@@ -74,7 +76,8 @@ def _publish_one(
         .filter(billing_period_start=period, billing_account_id=payer)
         .first()
     )
-    DailyCostSummary.objects.filter(billing_period_start=period, billing_account_id=payer).delete()
+    for summary in (CostCube, DailyTagCost):
+        summary.objects.filter(billing_period_start=period, billing_account_id=payer).delete()
     leaf = leaf_table_name(period, job.pk, index)
     old = previous.table_name if previous is not None else None
     for table, staged in ((LINE_ITEMS, load.table), (ROLLUP, load.rollup_table)):
@@ -86,10 +89,7 @@ def _publish_one(
             leaf=leaf if table == LINE_ITEMS else rollup_table_name(leaf),
             payer=payer,
         )
-    execute(
-        sql.SQL(SUMMARY_SQL).format(rollup=sql.Identifier(rollup_table_name(leaf))),
-        {"period": period, "payer": payer, "tag_keys": tags},
-    )
+    rebuild_summaries(cursor, period=period, payer=payer, leaf=leaf, tag_keys=tags)
     LoadedPeriod.objects.update_or_create(
         billing_period_start=period,
         billing_account_id=payer,
@@ -99,8 +99,20 @@ def _publish_one(
             "rows": load.stored.rows,
             "billed_cost": load.stored.billed_cost,
             "effective_cost": load.stored.effective_cost,
+            "currencies": sorted(load.currencies),
+            "tag_keys": sorted(tags),
         },
     )
+
+
+def rebuild_summaries(
+    cursor: Any, *, period: date, payer: str, leaf: str, tag_keys: list[str]
+) -> None:
+    """Fill the explorer's summaries of a payer's month from its attached rollup `leaf`."""
+    rollup = sql.Identifier(rollup_table_name(leaf))
+    params = {"period": period, "payer": payer, "tag_keys": tag_keys}
+    for statement in (CUBE_SQL, TAG_COST_SQL):
+        cursor.execute(sql.SQL(statement).format(rollup=rollup), params)
 
 
 def _swap(

@@ -92,6 +92,7 @@ class PeriodLoad:
     rollup_table: str = ""
     # (provider, sub account id) -> name seen (or "")
     accounts: dict[tuple[str, str], str] = field(default_factory=dict)
+    currencies: set[str] = field(default_factory=set)
 
 
 class StagingLoader:
@@ -217,6 +218,9 @@ class StagingLoader:
     def _remember_names(load: PeriodLoad, part: pa.Table) -> None:
         names = part.select(["billing_account_name"]).group_by("billing_account_name")
         load.payer_names.update(n for n in names.aggregate([]).column(0).to_pylist() if n)
+        load.currencies.update(
+            c for c in pc.unique(part.column("billing_currency")).to_pylist() if c
+        )
         accounts = part.group_by(["provider_name", "sub_account_id", "sub_account_name"])
         for provider, account, name in _rows(accounts.aggregate([])):
             if account:

@@ -1,7 +1,7 @@
 from billing.models.costs import CostLineItem, CostRollup, TagKey, TagSet
+from billing.models.cubes import CostCube, DailyTagCost
 from billing.models.customers import EndCustomer, Team
 from billing.models.ingests import (
-    DailyCostSummary,
     IngestIssue,
     IngestJob,
     IngestPeriodSum,
@@ -16,9 +16,10 @@ __all__ = [
     "Account",
     "BillingTransfer",
     "BillingView",
+    "CostCube",
     "CostLineItem",
     "CostRollup",
-    "DailyCostSummary",
+    "DailyTagCost",
     "EndCustomer",
     "IngestIssue",
     "IngestJob",

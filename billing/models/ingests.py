@@ -141,6 +141,10 @@ class LoadedPeriod(models.Model):
     rows = models.BigIntegerField()
     billed_cost = ExactNumericField()
     effective_cost = ExactNumericField()
+    currencies = models.JSONField(default=list, help_text='The bill\'s currencies, e.g. ["USD"].')
+    tag_keys = models.JSONField(
+        default=list, help_text="The tag keys the explorer's daily tag cost holds for it."
+    )
     loaded_at = models.DateTimeField(auto_now=True)
 
     objects = LoadedPeriodQuerySet.as_manager()
@@ -155,31 +159,3 @@ class LoadedPeriod(models.Model):
 
     def __str__(self) -> str:
         return f"{self.billing_period_start:%Y-%m} {self.billing_account_id}"
-
-
-class DailyCostSummary(models.Model):
-    """Daily totals per dimension value, rebuilt for each loaded period and payer.
-
-    `dimension` is account, service, region, charge_category or `tag:<key>`.
-    """
-
-    billing_period_start = models.DateField()
-    billing_account_id = models.CharField(max_length=200)
-    day = models.DateField()
-    dimension = models.CharField(max_length=140)
-    value = models.TextField(null=True)
-    billed_cost = ExactNumericField()
-    effective_cost = ExactNumericField()
-    list_cost = ExactNumericField()
-    contracted_cost = ExactNumericField()
-    row_count = models.BigIntegerField()
-
-    class Meta:
-        indexes = [
-            models.Index(
-                fields=["billing_period_start", "dimension", "day"], name="daily_summary_period_dim"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.day} {self.dimension}={self.value}"

@@ -15,7 +15,7 @@ from django.db.models import Count, Sum
 
 from billing.generator import write_cur2, write_cur_legacy, write_focus
 from billing.ingest.pipeline import run_ingest
-from billing.models import CostLineItem, DailyCostSummary, IngestJob, IngestStatus, TagKey
+from billing.models import CostLineItem, DailyTagCost, IngestJob, IngestStatus, TagKey
 from billing.services.ingests import ingest_job_create
 from portal.tenants.models import Tenant
 from tests.conftest import shared_data
@@ -71,9 +71,9 @@ def test_a_split_report_is_read_from_its_manifest(tenant_a: Tenant, tmp_path: Pa
     assert [f["name"] for f in job.files] == [p.name for p in bill.paths]
     expected = bill.expected[(JANUARY.isoformat(), PAYER)]
     assert stored()[1:] == (expected.billed_cost, expected.effective_cost)
-    by_team = DailyCostSummary.objects.filter(dimension="tag:team")
+    by_team = DailyTagCost.objects.filter(tag_key="team")
     assert by_team.aggregate(t=Sum("billed_cost"))["t"] == expected.billed_cost
-    assert by_team.exclude(value=None).exists()
+    assert by_team.exclude(tag_value=None).exists()
 
 
 def test_restating_a_month_with_a_new_bill_replaces_it(tenant_a: Tenant, tmp_path: Path) -> None:
