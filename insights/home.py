@@ -1,0 +1,283 @@
+"""The logged-in home page's data, per role, read from the cost explorer.
+
+Every figure is the month to date (the 1st up to and including `today`) against the same
+days of last month, as `CostQuery.previous` defines them. The number of queries does not
+depend on the data: a fixed set of explorer questions per role, and a few small lists.
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.urls import reverse
+
+from billing.models import (
+    BillingTransfer,
+    IngestJob,
+    IngestStatus,
+    LoadedPeriod,
+    Team,
+)
+from billing.models.transfers import TransferStatus
+from insights.query import MAX_LIMIT, CostAnswer, CostQuery, month_to_date
+from insights.selectors import cost_explorer
+from invoices.models import Invoice
+from invoices.models.documents import InvoiceStatus
+from portal.users.roles import TENANT_WIDE_ROLES, Role
+
+CHART_GROUPS = 6  # the chart's stacks: the largest six, the rest as "Others"
+MOVERS = 5
+LOADED_BILLS = 6
+INVOICES = 5
+# What each role's cost is: an end customer sees its resale price, and only that.
+METRIC_LABELS = {"billed_cost": "Billed cost", "resale": "Cost", "margin": "Margin"}
+
+
+@dataclass(frozen=True)
+class MonthFigures:
+    """One metric's month to date against the same days of last month."""
+
+    label: str
+    currency: str
+    today: date
+    total: Decimal
+    previous_total: Decimal
+    previous_start: date
+    previous_end: date  # exclusive
+
+    @property
+    def start(self) -> date:
+        return self.today.replace(day=1)
+
+    @property
+    def previous_last_day(self) -> date:
+        return self.previous_end - timedelta(days=1)
+
+    @property
+    def change(self) -> Decimal:
+        return self.total - self.previous_total
+
+    @property
+    def change_percent(self) -> Decimal | None:
+        if not self.previous_total:
+            return None
+        return (self.change * 100 / abs(self.previous_total)).quantize(Decimal("0.01"))
+
+    @property
+    def days_elapsed(self) -> int:
+        return self.today.day
+
+    @property
+    def days_in_month(self) -> int:
+        return calendar.monthrange(self.today.year, self.today.month)[1]
+
+    @property
+    def projection(self) -> Decimal:
+        return projected_month_end(self.total, today=self.today)
+
+
+@dataclass(frozen=True)
+class Mover:
+    """A service or account whose cost moved the most against the same days of last month."""
+
+    name: str
+    total: Decimal
+    previous_total: Decimal
+
+    @property
+    def change(self) -> Decimal:
+        return self.total - self.previous_total
+
+    @property
+    def change_percent(self) -> Decimal | None:
+        if not self.previous_total:
+            return None
+        return (self.change * 100 / abs(self.previous_total)).quantize(Decimal("0.01"))
+
+
+@dataclass(frozen=True)
+class TeamLine:
+    team: Team
+    total: Decimal | None  # None: the team is folded into "Others" on the chart
+
+
+@dataclass(frozen=True)
+class AttentionItem:
+    text: str
+    url: str
+
+
+@dataclass
+class Home:
+    role: str
+    month: MonthFigures
+    chart: CostAnswer
+    chart_label: str  # what the chart's stacks are: "service" or "team"
+    extra_figures: list[MonthFigures] = field(default_factory=list)
+    service_movers: list[Mover] = field(default_factory=list)
+    account_movers: list[Mover] = field(default_factory=list)
+    teams: list[TeamLine] = field(default_factory=list)
+    loaded_bills: list[LoadedPeriod] = field(default_factory=list)
+    invoices: list[Invoice] = field(default_factory=list)
+    attention: list[AttentionItem] = field(default_factory=list)
+
+    @property
+    def has_cost(self) -> bool:
+        """Whether any cost is loaded for this month (a month may sum to zero with credits)."""
+        answer = self.chart
+        return bool(answer.total) or any(
+            point.amount for group in answer.groups for point in group.series
+        )
+
+
+def projected_month_end(total: Decimal, *, today: date) -> Decimal:
+    """The month's end at the run rate so far: `total` per day elapsed, times its days."""
+    days_in_month = calendar.monthrange(today.year, today.month)[1]
+    return total * days_in_month / today.day
+
+
+def month_figures(answer: CostAnswer, *, label: str, today: date) -> MonthFigures:
+    previous_start, previous_end = answer.query.previous
+    return MonthFigures(
+        label=label,
+        currency=answer.currency,
+        today=today,
+        total=answer.total,
+        previous_total=answer.previous_total,
+        previous_start=previous_start,
+        previous_end=previous_end,
+    )
+
+
+def top_movers(answer: CostAnswer, *, count: int = MOVERS) -> list[Mover]:
+    """The groups with the largest absolute change, largest first; unchanged ones left out."""
+    movers = [
+        Mover(name=group.key, total=group.total, previous_total=group.previous_total)
+        for group in answer.groups
+        if not group.is_others and group.change
+    ]
+    movers.sort(key=lambda mover: (-abs(mover.change), mover.name))
+    return movers[:count]
+
+
+def home_for(*, user: Any, today: date) -> Home:
+    """What `user`'s home page shows on `today`."""
+    if user.role == Role.TEAM_LEAD:
+        return _team_lead_home(user, today)
+    if user.role == Role.END_CUSTOMER:
+        return _end_customer_home(user, today)
+    if user.role in TENANT_WIDE_ROLES:
+        return _tenant_home(user, today)
+    raise ValueError(f"No home page for the role {user.role!r}.")
+
+
+def _ask(user: Any, today: date, **query: Any) -> CostAnswer:
+    start, end = month_to_date(today)
+    return cost_explorer(user=user, query=CostQuery(start=start, end=end, **query))
+
+
+def _tenant_home(user: Any, today: date) -> Home:
+    chart = _ask(user, today, group_by=("service",), limit=CHART_GROUPS)
+    home = Home(
+        role=user.role,
+        month=month_figures(chart, label=METRIC_LABELS["billed_cost"], today=today),
+        chart=chart,
+        chart_label="service",
+    )
+    if user.role == Role.RESELLER_ADMIN:
+        home.extra_figures = [
+            month_figures(
+                _ask(user, today, metric=metric, granularity="monthly"),
+                label=label,
+                today=today,
+            )
+            for metric, label in (("resale", "Resale"), ("margin", "Margin"))
+        ]
+    home.service_movers = top_movers(_ask(user, today, group_by=("service",), limit=MAX_LIMIT))
+    home.account_movers = top_movers(_ask(user, today, group_by=("account",), limit=MAX_LIMIT))
+    home.loaded_bills = loaded_bills(user)
+    home.attention = attention_for(user)
+    return home
+
+
+def _team_lead_home(user: Any, today: date) -> Home:
+    # The explorer keeps a team lead to the costs allocated to their teams.
+    chart = _ask(user, today, group_by=("team",), limit=CHART_GROUPS)
+    totals = {group.keys[0]: group.total for group in chart.groups if not group.is_others}
+    teams = Team.objects.visible_to(user).order_by("name")
+    return Home(
+        role=user.role,
+        month=month_figures(chart, label=METRIC_LABELS["billed_cost"], today=today),
+        chart=chart,
+        chart_label="team",
+        service_movers=top_movers(_ask(user, today, group_by=("service",), limit=MAX_LIMIT)),
+        teams=[TeamLine(team=team, total=totals.get(team.name)) for team in teams],
+    )
+
+
+def _end_customer_home(user: Any, today: date) -> Home:
+    chart = _ask(user, today, metric="resale", group_by=("service",), limit=CHART_GROUPS)
+    invoices = Invoice.objects.visible_to(user).order_by("-issue_date", "-period", "-pk")
+    return Home(
+        role=user.role,
+        month=month_figures(chart, label=METRIC_LABELS["resale"], today=today),
+        chart=chart,
+        chart_label="service",
+        invoices=list(invoices[:INVOICES]),
+    )
+
+
+def loaded_bills(user: Any) -> list[LoadedPeriod]:
+    """The bills loaded last, newest first."""
+    bills = LoadedPeriod.objects.visible_to(user).order_by(
+        "-loaded_at", "-billing_period_start", "billing_account_id"
+    )
+    return list(bills[:LOADED_BILLS])
+
+
+def attention_for(user: Any) -> list[AttentionItem]:
+    """What waits for someone of the tenant: transfers to answer, ingests, drafts."""
+    items = []
+    pending = BillingTransfer.objects.visible_to(user).filter(status=TransferStatus.PENDING)
+    if count := pending.count():
+        items.append(
+            AttentionItem(
+                f"{count} billing transfer invitation{'s' if count > 1 else ''} "
+                f"await{'' if count > 1 else 's'} an answer.",
+                reverse("transfer-list"),
+            )
+        )
+    jobs = IngestJob.objects.visible_to(user)
+    latest = jobs.only("pk", "status", "message").first()
+    if latest is not None and latest.status == IngestStatus.FAILED:
+        items.append(
+            AttentionItem(
+                f"The latest ingest (#{latest.pk}) failed: {_first_line(latest.message)}",
+                reverse("ingest-detail", args=[latest.pk]),
+            )
+        )
+    if running := jobs.filter(status__in=[IngestStatus.QUEUED, IngestStatus.RUNNING]).count():
+        items.append(
+            AttentionItem(
+                f"{running} ingest{'s are' if running > 1 else ' is'} queued or running.",
+                reverse("ingest-list"),
+            )
+        )
+    drafts = Invoice.objects.visible_to(user).filter(status=InvoiceStatus.DRAFT).count()
+    if drafts:
+        items.append(
+            AttentionItem(
+                f"{drafts} draft invoice{'s' if drafts > 1 else ''} not issued yet.",
+                f"{reverse('invoice-list')}?status={InvoiceStatus.DRAFT}",
+            )
+        )
+    return items
+
+
+def _first_line(message: str) -> str:
+    line = (message.strip().splitlines() or ["no reason given"])[0]
+    return line if len(line) <= 160 else f"{line[:157]}…"
