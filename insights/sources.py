@@ -1,0 +1,259 @@
+"""Where a query's cost is read from, and the SQL expressions of its dimensions there.
+
+The smallest summary that holds every dimension a query uses answers it:
+- the monthly cost cube: monthly granularity over whole months (tags included);
+- the daily cost cube: daily, by the bill's columns (no tags);
+- the daily tag cost: daily, one summarized tag key with payer, account and service;
+- the cost rollup: anything else on the bill (several tag keys, or a tag with a region);
+- the allocation results of the latest runs: teams and cost categories.
+None of them is the line items. `insights.selectors` turns the chosen source into SQL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from psycopg import sql
+
+from insights.query import CostQuery, add_months
+from insights.scope import Scope
+from portal.core.errors import ApplicationError
+
+TEAM_VALUE = "team"
+BILL_COLUMNS = {
+    "service": "service_name",
+    "account": "sub_account_id",
+    "payer": "billing_account_id",
+    "region": "region_id",
+    "charge_category": "charge_category",
+    "usage_type": "x_usage_type",
+}
+ALLOCATED_COLUMNS = {
+    "service": "service_name",
+    "account": "sub_account_id",
+    "usage_type": "usage_type",
+}
+PRICED_METRICS = ("resale", "margin")
+
+
+class Params:
+    """Bound values, named p0, p1, ... as they are added."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, Any] = {}
+
+    def __call__(self, value: Any) -> sql.Composable:
+        name = f"p{len(self.values)}"
+        self.values[name] = value
+        return sql.Placeholder(name)
+
+
+@dataclass
+class Source:
+    name: str
+    table: sql.Composable
+    # Extra conditions of the source itself (its grain, its runs).
+    conditions: list[sql.Composable] = field(default_factory=list)
+    joins: list[sql.Composable] = field(default_factory=list)
+    expressions: dict[str, sql.Composable] = field(default_factory=dict)
+    monthly_rows: bool = False
+    allocated: bool = False
+
+    def expression(self, dimension: str, where: str) -> sql.Composable:
+        found = self.expressions.get(dimension)
+        if found is None:
+            raise ApplicationError(_unavailable(dimension, self), code="invalid", field=where)
+        return found
+
+
+def _unavailable(dimension: str, source: Source) -> str:
+    if source.allocated:
+        return (
+            f"{dimension} cannot be combined with team or cost category: allocated cost is "
+            "kept per account, service and usage type."
+        )
+    return f"{dimension} is not a dimension you may use here."
+
+
+def source_for(
+    query: CostQuery,
+    scope: Scope,
+    params: Params,
+    *,
+    dimensions: set[str],
+    tag_keys_everywhere: set[str],
+    runs: list[int],
+) -> Source:
+    """The summary to read `query` from; `dimensions` also counts the scope's locked ones."""
+    categories = {d for d in dimensions if d.startswith("category:")}
+    if scope.teams_only or "team" in dimensions or categories:
+        return _allocated(scope, params, categories, runs)
+    tags = sorted(d[4:] for d in dimensions if d.startswith("tag:"))
+    whole_months = query.start.day == 1 and query.end.day == 1
+    priced = query.metric in PRICED_METRICS
+    if query.granularity == "monthly" and whole_months:
+        source = _bill("monthly_cube", sql.SQL("billing_costcube"), monthly=True)
+        source.conditions.append(sql.SQL("c.monthly"))
+    elif not tags:
+        source = _bill("daily_cube", sql.SQL("billing_costcube"), monthly=False)
+        source.conditions.append(sql.SQL("NOT c.monthly"))
+    elif (
+        len(tags) == 1
+        and not priced
+        and tags[0] in tag_keys_everywhere
+        and dimensions <= {f"tag:{tags[0]}", "payer", "account", "service", "end_customer"}
+    ):
+        source = _tag_cost(tags[0], params)
+    else:
+        source = _bill("rollup", sql.SQL("billing_cost_rollup"), monthly=False)
+        source.conditions.append(
+            sql.SQL("c.billing_period_start >= {} AND c.billing_period_start < {}").format(
+                params(query.previous[0].replace(day=1)), params(query.end)
+            )
+        )
+    if source.name in ("monthly_cube", "rollup") and tags:
+        source.joins.append(sql.SQL("LEFT JOIN billing_tagset AS ts ON ts.id = c.tag_set_id"))
+        for key in tags:
+            source.expressions[f"tag:{key}"] = sql.SQL("(ts.tags ->> {})").format(params(key))
+    _add_owner(source, scope, params, dimensions, priced)
+    return source
+
+
+def _bill(name: str, table: sql.Composable, *, monthly: bool) -> Source:
+    columns = {
+        dim: sql.SQL("c.{}").format(sql.Identifier(col)) for dim, col in BILL_COLUMNS.items()
+    }
+    return Source(name=name, table=table, expressions=columns, monthly_rows=monthly)  # type: ignore[arg-type]
+
+
+def _tag_cost(key: str, params: Params) -> Source:
+    columns: dict[str, sql.Composable] = {
+        dim: sql.SQL("c.{}").format(sql.Identifier(BILL_COLUMNS[dim]))
+        for dim in ("service", "account", "payer")
+    }
+    columns[f"tag:{key}"] = sql.SQL("c.tag_value")
+    source = Source(
+        name="daily_tag_cost", table=sql.SQL("billing_dailytagcost"), expressions=columns
+    )
+    source.conditions.append(sql.SQL("c.tag_key = {}").format(params(key)))
+    return source
+
+
+def _allocated(scope: Scope, params: Params, categories: set[str], runs: list[int]) -> Source:
+    names = {d[9:] for d in categories}
+    team_category = scope.team_category.name if scope.team_category else None
+    if len(names | ({team_category} if scope.teams_only or not names else set())) > 1:
+        raise ApplicationError(
+            "Team and each cost category are allocations of their own: use one of them in a query.",
+            code="invalid",
+            field="group_by",
+        )
+    columns: dict[str, sql.Composable] = {
+        dim: sql.SQL("NULLIF(c.{}, '')").format(sql.Identifier(col))
+        for dim, col in ALLOCATED_COLUMNS.items()
+    }
+    for name in categories:
+        columns[name] = sql.SQL("c.value")
+    source = Source(
+        name="allocation",
+        table=sql.SQL("allocation_allocationresult"),
+        expressions=columns,
+        allocated=True,
+    )
+    source.conditions.append(sql.SQL("c.run_id = ANY({})").format(params(runs)))
+    if not names:
+        values, teams = (
+            zip(*scope.team_values.items(), strict=True) if scope.team_values else ((), ())
+        )
+        source.joins.append(
+            sql.SQL(
+                "LEFT JOIN unnest({}::text[], {}::text[]) AS tv(value, team) ON tv.value = c.value"
+            ).format(params(list(values)), params(list(teams)))
+        )
+        columns["team"] = sql.SQL("tv.team")
+    return source
+
+
+def _add_owner(
+    source: Source, scope: Scope, params: Params, dimensions: set[str], priced: bool
+) -> None:
+    """Join each cost's end customer (and plan), when the query or its metric needs it."""
+    if "end_customer" not in dimensions and not priced:
+        return
+    account = source.expressions["account"]
+    joins = [("oa", account, scope.account_owners)]
+    if "payer" in source.expressions:
+        joins.append(("op", source.expressions["payer"], scope.payer_owners))
+    for alias, column, owners in joins:
+        ids = list(owners)
+        source.joins.append(
+            sql.SQL(
+                "LEFT JOIN unnest({}::text[], {}::text[], {}::int[], {}::text[]) "
+                "AS {alias}(id, customer, plan_id, basis) ON {alias}.id = {column}"
+            ).format(
+                params(ids),
+                params([owners[i].customer for i in ids]),
+                params([owners[i].plan_id for i in ids]),
+                params([owners[i].basis for i in ids]),
+                alias=sql.Identifier(alias),
+                column=column,
+            )
+        )
+    if len(joins) == 1:
+        source.expressions["end_customer"] = sql.SQL("oa.customer")
+        source.expressions["_plan"] = sql.SQL("oa.plan_id")
+        source.expressions["_basis"] = sql.SQL("oa.basis")
+        return
+    source.expressions["end_customer"] = sql.SQL("coalesce(oa.customer, op.customer)")
+    for name in ("plan_id", "basis"):
+        source.expressions[f"_{name.removesuffix('_id')}"] = sql.SQL(
+            "CASE WHEN oa.id IS NOT NULL THEN oa.{0} ELSE op.{0} END"
+        ).format(sql.Identifier(name))
+
+
+def amount_expression(source: Source, metric: str) -> sql.Composable:
+    """The SQL of one row's amount in `metric`; priced metrics add the price rule joins."""
+    if metric not in PRICED_METRICS:
+        return sql.SQL("c.{}").format(sql.Identifier(metric))
+    plan, service = source.expressions["_plan"], source.expressions["service"]
+    usage = source.expressions["usage_type"]
+    rules = [
+        (
+            "r1",
+            "usage_type",
+            sql.SQL("r1.service_name = {} AND r1.usage_type = {}").format(service, usage),
+        ),
+        ("r2", "usage_type", sql.SQL("r2.service_name = '' AND r2.usage_type = {}").format(usage)),
+        ("r3", "service", sql.SQL("r3.service_name = {}").format(service)),
+        ("r4", "global", sql.SQL("true")),
+    ]
+    for alias, scope, condition in rules:
+        source.joins.append(
+            sql.SQL(
+                "LEFT JOIN invoices_pricerule AS {a} ON {a}.plan_id = {plan} "
+                "AND {a}.scope = {scope} AND {condition}"
+            ).format(
+                a=sql.Identifier(alias), plan=plan, scope=sql.Literal(scope), condition=condition
+            )
+        )
+    source.conditions.append(sql.SQL("{} IS NOT NULL").format(plan))
+    basis = sql.SQL(
+        "(CASE {} WHEN 'effective_cost' THEN c.effective_cost "
+        "WHEN 'list_cost' THEN c.list_cost ELSE c.billed_cost END)"
+    ).format(source.expressions["_basis"])
+    resale = sql.SQL(
+        "{basis} * (100 + coalesce(r1.percent, r2.percent, r3.percent, r4.percent, 0)) / 100"
+    ).format(basis=basis)
+    if metric == "resale":
+        return resale
+    return sql.SQL("({} - {})").format(resale, basis)
+
+
+def months_touched(start: date, end: date) -> list[date]:
+    months, month = [], start.replace(day=1)
+    while month < end:
+        months.append(month)
+        month = add_months(month, 1)
+    return months
