@@ -135,3 +135,21 @@ class CostAnswerSerializer(serializers.Serializer):
     change_percent = serializers.CharField(allow_null=True)
     locked_filters = LockedFilterSerializer(many=True)
     groups = CostGroupSerializer(many=True)
+
+
+class CostOptionSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a field named like the attribute
+
+
+class CostOptionsSerializer(serializers.Serializer):
+    """Schema only: built by `insights.selectors.explorer_options`."""
+
+    metrics = CostOptionSerializer(many=True)
+    dimensions = CostOptionSerializer(many=True)
+    locked_filters = LockedFilterSerializer(many=True)
+
+
+class CostValuesSerializer(serializers.Serializer):
+    dimension = serializers.CharField()
+    values = serializers.ListField(child=serializers.CharField())

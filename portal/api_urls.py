@@ -23,5 +23,6 @@ urlpatterns = [
     path("", include("billing.api_urls")),
     path("", include("allocation.api_urls")),
     path("", include("invoices.api_urls")),
+    path("", include("insights.api_urls")),
     path("", include(router.urls)),
 ]

@@ -1,0 +1,14 @@
+"""The cost explorer's REST API, mounted under /api/v1/."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from insights.apis import CostApi, CostCsvApi, CostOptionsApi, CostValuesApi
+
+urlpatterns = [
+    path("costs/", CostApi.as_view(), name="cost-api"),
+    path("costs.csv", CostCsvApi.as_view(), name="cost-csv"),
+    path("costs/options/", CostOptionsApi.as_view(), name="cost-options"),
+    path("costs/values/", CostValuesApi.as_view(), name="cost-values"),
+]

@@ -1,0 +1,154 @@
+"""The cost explorer in the REST API: /api/v1/costs/, its CSV, options and values."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from billing.models import BillingView
+from insights.query import CostQuery, is_known_dimension, month_to_date, parse_cost_query
+from insights.selectors import cost_explorer, dimension_values, explorer_options
+from insights.serializers import (
+    CostAnswerSerializer,
+    CostOptionsSerializer,
+    CostValuesSerializer,
+    answer_csv,
+    answer_json,
+)
+from portal.core.apis import ScopedAPIMixin
+from portal.core.errors import ApplicationError
+
+VIEW_PARAMETER = OpenApiParameter(
+    "view", int, description="A billing view's id: its filters are applied and locked."
+)
+QUERY_PARAMETERS = [
+    OpenApiParameter(
+        "start", OpenApiTypes.DATE, description="First day; default: this month's 1st."
+    ),
+    OpenApiParameter(
+        "end", OpenApiTypes.DATE, description="Exclusive; default: tomorrow (month to date)."
+    ),
+    OpenApiParameter("granularity", str, enum=["daily", "monthly"], description="Default daily."),
+    OpenApiParameter(
+        "metric",
+        str,
+        enum=["billed_cost", "effective_cost", "list_cost", "resale", "margin"],
+        description="Default billed_cost; end customers use resale.",
+    ),
+    OpenApiParameter(
+        "group_by",
+        str,
+        description="Up to three dimensions, comma separated: service, account, payer, region, "
+        "charge_category, usage_type, team, end_customer, tag:<key>, category:<name>.",
+    ),
+    OpenApiParameter(
+        "filter",
+        str,
+        many=True,
+        description="dimension:value, repeatable; values of one dimension are ORed "
+        "(tag:team:web, or tag:aws:createdBy=alice for a key holding a colon).",
+    ),
+    OpenApiParameter("exclude", str, many=True, description="As filter, for costs to leave out."),
+    OpenApiParameter(
+        "limit", int, description="Top N groups (1-100, default 10); the rest is Others."
+    ),
+    VIEW_PARAMETER,
+]
+
+
+class CostApiBase(ScopedAPIMixin, APIView):
+    """Every role reads; the engine scopes what each one sees. Views are found through
+    their own scoping, so an id one may not see answers 404."""
+
+    model = BillingView
+
+    def billing_view(self, request: Request) -> BillingView | None:
+        raw = request.query_params.get("view")
+        if raw in (None, ""):
+            return None
+        if not raw.isdigit():
+            raise ApplicationError(
+                "view must be a billing view's id.", code="invalid", field="view"
+            )
+        return get_object_or_404(self.get_queryset(), pk=int(raw))
+
+    def cost_query(self, request: Request) -> CostQuery:
+        return parse_cost_query(dict(request.query_params.lists()), today=timezone.localdate())
+
+
+class CostApi(CostApiBase):
+    """Cost over a period, grouped, with the previous period and the change."""
+
+    @extend_schema(parameters=QUERY_PARAMETERS, responses=CostAnswerSerializer)
+    def get(self, request: Request) -> Response:
+        view = self.billing_view(request)
+        answer = cost_explorer(user=request.user, query=self.cost_query(request), view=view)
+        return Response(answer_json(answer))
+
+
+class CostCsvApi(CostApiBase):
+    """The same answer as CSV: one row per group and date, then each group's totals."""
+
+    @extend_schema(parameters=QUERY_PARAMETERS, responses={(200, "text/csv"): OpenApiTypes.STR})
+    def get(self, request: Request) -> HttpResponse:
+        view = self.billing_view(request)
+        query = self.cost_query(request)
+        answer = cost_explorer(user=request.user, query=query, view=view)
+        response = HttpResponse(answer_csv(answer), content_type="text/csv; charset=utf-8")
+        name = f"cost-{query.start}-{query.end}.csv"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+
+
+class CostOptionsApi(CostApiBase):
+    """The metrics and dimensions this user may use, and the filters locked for them."""
+
+    @extend_schema(parameters=[VIEW_PARAMETER], responses=CostOptionsSerializer)
+    def get(self, request: Request) -> Response:
+        return Response(explorer_options(user=request.user, view=self.billing_view(request)))
+
+
+class CostValuesApi(CostApiBase):
+    """The values a dimension has in the period's cost, for filter pickers."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("dimension", str, required=True, description="e.g. service, tag:team"),
+            OpenApiParameter("start", OpenApiTypes.DATE),
+            OpenApiParameter("end", OpenApiTypes.DATE, description="Exclusive."),
+            VIEW_PARAMETER,
+        ],
+        responses=CostValuesSerializer,
+    )
+    def get(self, request: Request) -> Response:
+        dimension = (request.query_params.get("dimension") or "").strip()
+        if not is_known_dimension(dimension):
+            raise ApplicationError(
+                "dimension must name a dimension, e.g. service or tag:team.",
+                code="invalid",
+                field="dimension",
+            )
+        query = self.cost_query(request)
+        start, end = _period(request, query)
+        values = dimension_values(
+            user=request.user,
+            dimension=dimension,
+            start=start,
+            end=end,
+            view=self.billing_view(request),
+        )
+        return Response({"dimension": dimension, "values": values})
+
+
+def _period(request: Request, query: CostQuery) -> tuple[date, date]:
+    if request.query_params.get("start") or request.query_params.get("end"):
+        return query.start, query.end
+    return month_to_date(timezone.localdate())
