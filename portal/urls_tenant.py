@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.urls import include, path
 
+from insights.views.teams import TeamCostBindingView
 from portal.audit.views import AuditLogView
 from portal.dashboard import dashboard_view
 from portal.users import views as user_views
@@ -16,7 +17,11 @@ urlpatterns = [
     path("users/new/", user_views.UserCreateView.as_view(), name="user-create"),
     path("users/<int:pk>/", user_views.UserChangeView.as_view(), name="user-change"),
     path("audit/", AuditLogView.as_view(), name="audit-log"),
+    path(
+        "org/teams/<int:pk>/cost/", TeamCostBindingView.as_view(), name="team-cost-binding"
+    ),
     path("org/", include("billing.urls")),
+    path("costs/", include("insights.urls")),
     path("costs/", include("billing.ingest.urls")),
     path("allocation/", include("allocation.urls")),
     path("invoices/", include("invoices.urls")),
