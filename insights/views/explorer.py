@@ -206,7 +206,8 @@ class CostExplorerView(LoginRequiredMixin, TemplateView):
         user = self.request.user
         params = self.request.GET
         view = self._billing_view(params.get("view"))
-        options = _options_json(explorer_options(user=user, view=view))
+        given_options = explorer_options(user=user, view=view)
+        options = _options_json(given_options)
         today = timezone.localdate()
         state = ExplorerState(
             params, today=today, metrics=[item["key"] for item in options["metrics"]]
@@ -216,6 +217,10 @@ class CostExplorerView(LoginRequiredMixin, TemplateView):
         context.update(
             view=view,
             state=state,
+            locked=[
+                {"label": dimension_label(item["dimension"]), "names": item["values"]}
+                for item in given_options.get("locked_filters", [])
+            ],
             options=options,
             presets=PRESETS,
             granularities=[(key, key.capitalize()) for key in GRANULARITIES],
