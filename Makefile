@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run setup test lint fmt clean pdf-libs bench-ingest bench-allocate bench-invoices
+.PHONY: run setup test lint fmt clean pdf-libs bench-ingest bench-allocate bench-invoices bench-explorer
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -61,3 +61,7 @@ bench-allocate: setup
 ## bench-invoices: draft, issue and render 1,000 invoices of 30 lines, against bare WeasyPrint
 bench-invoices: setup
 	$(PY) -m bench.invoices --units $(or $(UNITS),1000)
+
+## bench-explorer: time 200 cost explorer API requests over three 10,000,000-line-item months
+bench-explorer: setup
+	$(PY) -m bench.explorer --rows-per-month $(or $(ROWS),10000000)
