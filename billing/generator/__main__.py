@@ -1,5 +1,5 @@
 """python -m billing.generator {cur|cur2|focus} --rows N --period 2026-01 --payer 123456789012
---format csv.gz --out PATH [--seed S] [--parts N] [--version 1.2] [--json]
+--format csv.gz --out PATH [--seed S] [--until 2026-01-08] [--parts N] [--version 1.2] [--json]
 
 Writes one month of a generated bill and prints what it wrote and the exact sums a reader
 must find in it.
@@ -27,6 +27,13 @@ def _month(text: str) -> date:
         raise argparse.ArgumentTypeError(f"not a month like 2026-01: {text!r}") from None
 
 
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a day like 2026-01-08: {text!r}") from None
+
+
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m billing.generator", description="Write a generated cloud bill."
@@ -38,6 +45,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--format", dest="fmt", choices=FILE_FORMATS, default="csv.gz")
     parser.add_argument("--out", required=True, help="file to write (the report name with --parts)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--until", type=_day, default=None, help="a bill delivered mid-month: usage before this day"
+    )
     parser.add_argument("--parts", type=int, default=1, help="legacy CUR only: files + manifest")
     parser.add_argument("--version", choices=VERSIONS, default="1.2", help="FOCUS only")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
@@ -48,7 +58,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 def generate(args: argparse.Namespace) -> GeneratedBill:
-    common = {"rows": args.rows, "period": args.period, "payer_id": args.payer, "seed": args.seed}
+    common = {
+        "rows": args.rows,
+        "period": args.period,
+        "payer_id": args.payer,
+        "seed": args.seed,
+        "until": args.until,
+    }
     if args.kind == "cur":
         return write_cur_legacy(args.out, fmt=args.fmt, parts=args.parts, **common)
     if args.kind == "cur2":

@@ -63,6 +63,7 @@ class BillContext:
     period: date
     period_end: date
     hours: int
+    usage_hours: int  # usage starts in the first `usage_hours` hours (all, but mid-month)
     payer_id: str
     seed: int
     account_ids: pa.Array
@@ -88,8 +89,13 @@ class BillContext:
         return f"{self.period:%Y%m}{int(self.payer_id) % 100000:05d}"
 
 
-def build_context(*, period: date, payer_id: str, seed: int, rows: int) -> BillContext:
-    """The shared tables of a bill of about `rows` rows (the resource pool grows with it)."""
+def build_context(
+    *, period: date, payer_id: str, seed: int, rows: int, until: date | None = None
+) -> BillContext:
+    """The shared tables of a bill of about `rows` rows (the resource pool grows with it).
+
+    With `until`, the bill is one delivered mid-month: usage only before that day.
+    """
     if period.day != 1:
         raise ValueError(f"period must be the first day of a month, not {period}")
     if not (len(payer_id) == 12 and payer_id.isdigit()):
@@ -98,6 +104,9 @@ def build_context(*, period: date, payer_id: str, seed: int, rows: int) -> BillC
         raise ValueError("seed must not be negative")
     days = calendar.monthrange(period.year, period.month)[1]
     period_end = period + timedelta(days=days)
+    if until is not None and until <= period:
+        raise ValueError(f"until must be after the period's first day, not {until}")
+    usage_days = days if until is None else min(days, (until - period).days)
     rng = np.random.default_rng([seed, int(payer_id), period.year * 12 + period.month])
     account_ids = _account_ids(rng, payer_id)
     start = datetime(period.year, period.month, 1)
@@ -110,6 +119,7 @@ def build_context(*, period: date, payer_id: str, seed: int, rows: int) -> BillC
         period=period,
         period_end=period_end,
         hours=days * 24,
+        usage_hours=usage_days * 24,
         payer_id=payer_id,
         seed=seed,
         account_ids=pa.array(account_ids),

@@ -62,12 +62,14 @@ def write_cur2(
     period: date,
     payer_id: str,
     seed: int = 0,
+    until: date | None = None,
     fmt: str = "csv.gz",
 ) -> GeneratedBill:
     """One month of a CUR 2.0 export: CSV money as plain decimal text; Parquet money as
-    float64 (exact through repr) and timestamps as timestamp[ms, UTC]."""
+    float64 (exact through repr) and timestamps as timestamp[ms, UTC]. With `until`, the
+    bill as delivered mid-month: usage before that day only, the monthly rows in full."""
     check_format(fmt, ("csv", "csv.gz", "parquet"))
-    ctx = build_context(period=period, payer_id=payer_id, seed=seed, rows=rows)
+    ctx = build_context(period=period, payer_id=payer_id, seed=seed, rows=rows, until=until)
     parquet = fmt == "parquet"
     columns = cur2_columns()
     flavor = Flavor(fmt, "double" if parquet else "text", tz="UTC")

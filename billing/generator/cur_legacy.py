@@ -67,15 +67,17 @@ def write_cur_legacy(
     period: date,
     payer_id: str,
     seed: int = 0,
+    until: date | None = None,
     fmt: str = "csv.gz",
     parts: int = 1,
 ) -> GeneratedBill:
     """One month of a legacy CUR. With `parts` > 1, `path` names the report: the files are
-    `<name>-00001.csv.gz`... beside it, and `<name>-Manifest.json` lists them."""
+    `<name>-00001.csv.gz`... beside it, and `<name>-Manifest.json` lists them. With `until`,
+    the bill as delivered mid-month: usage before that day only, the monthly rows in full."""
     check_format(fmt, ("csv", "csv.gz", "parquet"))
     if parts < 1:
         raise ValueError("parts must be at least 1")
-    ctx = build_context(period=period, payer_id=payer_id, seed=seed, rows=rows)
+    ctx = build_context(period=period, payer_id=payer_id, seed=seed, rows=rows, until=until)
     parquet = fmt == "parquet"
     columns = legacy_columns(parquet=parquet)
     flavor = Flavor(fmt, "double" if parquet else "scientific")

@@ -148,13 +148,15 @@ def write_focus(
     period: date,
     payer_id: str,
     seed: int = 0,
+    until: date | None = None,
     fmt: str = "csv",
     version: str = "1.2",
 ) -> GeneratedBill:
     """One month as FOCUS: CSV money as plain decimal text; Parquet money as
-    decimal128(38, 10), timestamps as timestamp[ms, UTC] and Tags as a map."""
+    decimal128(38, 10), timestamps as timestamp[ms, UTC] and Tags as a map. With `until`,
+    the bill as delivered mid-month: usage before that day only, the monthly rows in full."""
     check_format(fmt, ("csv", "csv.gz", "parquet"))
-    ctx = build_context(period=period, payer_id=payer_id, seed=seed, rows=rows)
+    ctx = build_context(period=period, payer_id=payer_id, seed=seed, rows=rows, until=until)
     columns = focus_columns(version)
     parquet = fmt == "parquet"
     flavor = Flavor(fmt, "decimal" if parquet else "text", tz="UTC")

@@ -45,7 +45,7 @@ def usage_chunk(ctx: BillContext, rng: np.random.Generator, n: int, *, negations
     res = rng.choice(pool.none, size=n, p=pool.weight)
     item, combo = pool.item[res], pool.combo[res]
     daily = _ITEM_DAILY[item]
-    hour = rng.integers(0, ctx.hours, size=n)
+    hour = rng.integers(0, ctx.usage_hours, size=n)
     start = np.where(daily, hour // 24 * 24, hour)
     qty = _quantities(rng, ctx, item, pool.size[res], daily)
     rate = ctx.rates[combo]
