@@ -97,6 +97,8 @@ class CostGroup:
 
     @property
     def key(self) -> str:
+        if self.is_others:
+            return OTHERS
         return " / ".join(self.keys) if self.keys else "Total"
 
     @property
