@@ -21,6 +21,7 @@ from django.views.generic import TemplateView
 from billing.models import BillingView
 from insights.query import (
     DEFAULT_LIMIT,
+    DIMENSION_LABELS,
     GRANULARITIES,
     MAX_GROUP_BY,
     MAX_LIMIT,
@@ -235,6 +236,8 @@ class CostExplorerView(LoginRequiredMixin, TemplateView):
             explorer_config={
                 "state": state.as_json(view),
                 "options": options,
+                # Locked dimensions may be ones the user cannot pick (an end customer's).
+                "dimension_labels": DIMENSION_LABELS,
                 "presets": {
                     key: [start.isoformat(), end.isoformat()]
                     for key, (start, end) in presets.items()

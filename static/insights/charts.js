@@ -229,10 +229,13 @@
     else if (!element.textContent.trim()) element.textContent = "No cost to show for this period yet.";
     element.hidden = false;
     canvas.hidden = true;
+    element.parentElement.classList.add("is-empty");
   }
 
   function hideEmpty(canvas) {
-    emptyElement(canvas).hidden = true;
+    const element = emptyElement(canvas);
+    element.hidden = true;
+    element.parentElement.classList.remove("is-empty");
     canvas.hidden = false;
   }
 
@@ -240,6 +243,7 @@
   // answer without cost, or an error, is said in the sibling [data-chart-empty] element.
   // Resolves to the answer (null on an error) so a page can show its totals too.
   async function fetchAndDraw(canvas, url, options) {
+    const opts = options || {};
     let answer;
     try {
       const response = await fetch(url, {
@@ -248,7 +252,10 @@
       });
       const body = await response.json().catch(() => ({}));
       if (!response.ok) {
-        showEmpty(canvas, body.message || body.detail || `The cost could not be read (HTTP ${response.status}).`);
+        const message = body.message || body.detail || `The cost could not be read (HTTP ${response.status}).`;
+        const refused = response.status === 400 && opts.refused;
+        showEmpty(canvas, refused || message);
+        emptyElement(canvas).title = refused ? message : "";
         return null;
       }
       answer = body;
@@ -260,7 +267,7 @@
       showEmpty(canvas);
     } else {
       hideEmpty(canvas);
-      stackedCost(canvas, answer, options);
+      stackedCost(canvas, answer, opts);
     }
     return answer;
   }
@@ -287,7 +294,7 @@
     }
     if (link) link.href = `${card.dataset.explorer}&period=${period}`;
     total.textContent = "";
-    const answer = await fetchAndDraw(canvas, url, { animation: false });
+    const answer = await fetchAndDraw(canvas, url, { animation: false, refused: card.dataset.refused });
     if (answer && !isEmpty(answer)) {
       const change = formatMoney(answer.change, answer.currency, { sign: true });
       total.textContent = `${formatMoney(answer.total, answer.currency)} (${change}, ${formatPercent(answer.change_percent)} against the period before)`;

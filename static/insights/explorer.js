@@ -15,6 +15,7 @@
   const charts = window.PortalCharts;
   const page = {
     canvas: document.querySelector("[data-explorer-chart]"),
+    result: document.querySelector("[data-result]"),
     summary: document.querySelector("[data-summary]"),
     empty: document.querySelector("[data-chart-empty]"),
     emptyHint: document.querySelector("[data-empty-hint]"),
@@ -55,6 +56,7 @@
 
   function dimensionLabel(key) {
     if (dimensionLabels.has(key)) return dimensionLabels.get(key);
+    if (config.dimension_labels[key]) return config.dimension_labels[key];
     if (key.startsWith("tag:")) return `Tag ${key.slice(4)}`;
     if (key.startsWith("category:")) return key.slice(9);
     return key;
@@ -274,6 +276,11 @@
     history.replaceState(null, "", `${config.urls.page}?${pageQuery}`);
     const api = apiParams(state).toString();
     page.csv.href = `${config.urls.csv}?${api}`;
+    if (state.start && state.end && state.end <= state.start) {
+      if (inFlight) inFlight.abort();
+      showError({ message: "The last day (To) must be on or after the first (From).", field: "end" });
+      return;
+    }
     load(api);
   }
 
@@ -314,6 +321,7 @@
     if (!error) {
       page.error.hidden = true;
       page.error.textContent = "";
+      page.result.hidden = false;
       return;
     }
     page.error.textContent = error.message;
@@ -322,12 +330,8 @@
     const control = name && field(name);
     if (control) control.closest("label").classList.add("has-error");
     if (error.field === "filter" || error.field === "exclude") form.querySelector(".explorer-filters").classList.add("has-error");
-    page.summary.replaceChildren();
+    page.result.hidden = true;
     page.tableCard.hidden = true;
-    page.empty.hidden = true;
-    if (page.emptyHint) page.emptyHint.hidden = true;
-    charts.hideEmpty(page.canvas);
-    page.canvas.hidden = true;
   }
 
   function element(tag, className, text) {
@@ -358,7 +362,8 @@
 
   function renderSummary(answer) {
     const money = (amount, sign) => charts.formatMoney(amount, answer.currency, { sign });
-    const change = element("span", `change ${changeClass(answer.change)}`, `${money(answer.change, true)} (${charts.formatPercent(answer.change_percent)})`);
+    const percent = answer.change_percent === null ? "" : ` (${charts.formatPercent(answer.change_percent)})`;
+    const change = element("span", `change ${changeClass(answer.change)}`, `${money(answer.change, true)}${percent}`);
     const total = element("div", "figure");
     total.append(element("span", "figure-label", `${metricLabels.get(answer.metric) || answer.metric}, ${periodText(answer.start, answer.end)}`), element("strong", "figure-value", money(answer.total)));
     const previous = element("div", "figure");
