@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import subprocess
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -314,6 +317,7 @@ def test_the_team_page_charts_the_team_cost_and_links_to_the_explorer(
     assert f'data-api="/api/v1/costs/?{team_filter}&amp;group_by=service' in html
     assert f'href="/costs/?{team_filter}&amp;group_by=service&amp;period=this_month"' in html
     assert "Open in the explorer" in html
+    assert "bound to no cost category value" in html
 
 
 def test_the_explorer_link_of_a_team_opens_with_the_team_filter(
@@ -322,3 +326,69 @@ def test_the_explorer_link_of_a_team_opens_with_the_team_filter(
     html = text(admin_client_a.get("/costs/", {"filter": "team:Web & Mobile"}))
 
     assert '<input type="hidden" name="filter" value="team:Web &amp; Mobile">' in html
+
+
+CHARTS_JS = Path(__file__).resolve().parents[2] / "static" / "insights" / "charts.js"
+
+
+def run_charts_js(expression: str) -> Any:
+    """`expression` evaluated with `charts` = static/insights/charts.js, under node."""
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed")
+    script = (
+        f"const charts = require({str(CHARTS_JS)!r}); console.log(JSON.stringify({expression}));"
+    )
+    result = subprocess.run(
+        [node, "-e", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_the_charts_write_amounts_from_their_decimal_text_rounded_half_up() -> None:
+    cases = [
+        ("1234.565", "USD"),  # a float would round 1234.565 down
+        ("-0.004", "USD"),
+        ("999.995", "USD"),
+        ("12345678901234567.125", "USD"),  # past a float's 15 digits
+        ("1234.5", "JPY"),
+        ("1.0005", "KWD"),
+    ]
+    calls = ", ".join(f"charts.formatMoney({a!r}, {c!r})" for a, c in cases)
+
+    shown = run_charts_js(f"[{calls}, charts.formatMoney('12.3', 'USD', {{sign: true}})]")
+
+    assert shown == [
+        "1,234.57 USD",
+        "0.00 USD",
+        "1,000.00 USD",
+        "12,345,678,901,234,567.13 USD",
+        "1,235 JPY",
+        "1.001 KWD",
+        "+12.30 USD",
+    ]
+
+
+def test_the_chart_stacks_one_dataset_per_group_with_others_last_in_grey() -> None:
+    answer = {
+        "currency": "USD",
+        "granularity": "monthly",
+        "total": "6",
+        "groups": [
+            {"key": "Others", "keys": ["Others"], "total": "1",
+             "series": [{"date": "2026-01-01", "amount": "1"}]},
+            {"key": "EC2", "keys": ["EC2"], "total": "5",
+             "series": [{"date": "2026-01-01", "amount": "2"},
+                        {"date": "2026-02-01", "amount": "3"}]},
+        ],
+    }  # fmt: skip
+
+    data = run_charts_js(f"charts.chartData({json.dumps(answer)})")
+
+    assert data["labels"] == ["Jan 2026", "Feb 2026"]
+    assert [d["label"] for d in data["datasets"]] == ["EC2", "Others"]
+    assert data["datasets"][0]["amounts"] == ["2", "3"]
+    assert data["datasets"][1]["amounts"] == ["1", "0"]  # a month without cost is drawn as 0
+    assert data["datasets"][1]["backgroundColor"] == "#98a2b3"
+    assert run_charts_js("charts.sumDecimals(['0.1', '0.2', '-0.05'])") == "0.25"
