@@ -1,10 +1,12 @@
-"""Demo cost data: last month's bill of each demo payer, generated and ingested."""
+"""Demo cost data: each demo payer's bills of the last full months and of this month so far,
+generated and ingested."""
 
 from __future__ import annotations
 
+import calendar
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 
@@ -16,32 +18,87 @@ from billing.services.tags import tag_key_create
 from portal.demo import data
 
 
-def last_month(today: date) -> date:
-    return (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+class DemoBill(NamedTuple):
+    period: date
+    until: date | None  # the day a bill of the current month is delivered; None: whole month
+    rows: int
+
+
+def add_months(month: date, count: int) -> date:
+    index = month.year * 12 + month.month - 1 + count
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def demo_bills(today: date) -> list[DemoBill]:
+    """Oldest first: the last full months, then this month up to yesterday (not on the 1st),
+    with rows in proportion to its days, so that its daily cost is like the others'."""
+    this_month = today.replace(day=1)
+    bills = [
+        DemoBill(add_months(this_month, -n), None, data.COST_ROWS)
+        for n in range(data.COST_MONTHS, 0, -1)
+    ]
+    if today.day > 1:
+        days = calendar.monthrange(today.year, today.month)[1]
+        bills.append(DemoBill(this_month, today, data.COST_ROWS * (today.day - 1) // days))
+    return bills
+
+
+def bill_name(payer: str, bill: DemoBill, fmt: str) -> str:
+    until = "" if bill.until is None else f"-until-{bill.until:%d}"
+    return f"bill-{payer}-{bill.period:%Y-%m}{until}.{fmt}"
+
+
+def _loaded_partial(payer: str, bill: DemoBill, fmt: str) -> bool | None:
+    """None: the month is not loaded; True: loaded from a demo bill delivered mid-month
+    that this one supersedes (more days); False: loaded and kept."""
+    loaded = (
+        LoadedPeriod.objects.filter(billing_account_id=payer, billing_period_start=bill.period)
+        .select_related("job")
+        .first()
+    )
+    if loaded is None:
+        return None
+    names = [f.get("name", "") for f in loaded.job.files]
+    partial = f"bill-{payer}-{bill.period:%Y-%m}-until-"
+    wanted = bill_name(payer, bill, fmt)
+    return all(n.startswith(partial) for n in names) and wanted not in names
 
 
 def ensure_cost_data(*, actor: Any, today: date, made: Any) -> None:
-    """Tag keys, then last month's bill of each payer that has no cost data yet."""
+    """Tag keys, then each payer's demo bills not loaded yet. A month loaded from a bill
+    delivered mid-month is delivered again, with the days since (as AWS does)."""
     for name, aliases in data.TAG_KEYS:
         if not TagKey.objects.filter(name=name).exists():
             tag_key_create(actor=actor, name=name, aliases=list(aliases))
             made(f"tag key {name}")
-    period = last_month(today)
     folder = Path(settings.LOCAL_DIR) / "demo"
     folder.mkdir(parents=True, exist_ok=True)
-    bills = (
+    writers = (
         (data.ACME.payer_id, write_cur_legacy, "csv.gz"),
         (data.SUBSIDIARY.payer_id, write_focus, "csv"),
     )
-    for payer, write, fmt in bills:
-        if LoadedPeriod.objects.filter(billing_account_id=payer).exists():
-            continue
-        path = folder / f"bill-{payer}-{period:%Y-%m}.{fmt}"
-        bill = write(
-            path, rows=data.COST_ROWS, period=period, payer_id=payer, seed=data.COST_SEED, fmt=fmt
-        )
-        job = ingest_job_create(actor=actor, paths=[bill.path], enqueue=False)
-        job = run_ingest(job.pk)
-        if job.status != IngestStatus.SUCCEEDED:
-            raise RuntimeError(f"Demo bill {path.name} did not load: {job.message}")
-        made(f"bill of {period:%Y-%m} for payer {payer} ({job.rows_stored:,} rows)")
+    for bill in demo_bills(today):
+        for payer, write, fmt in writers:
+            partial = _loaded_partial(payer, bill, fmt)
+            if partial is False:
+                continue
+            path = folder / bill_name(payer, bill, fmt)
+            generated = write(
+                path,
+                rows=bill.rows,
+                period=bill.period,
+                payer_id=payer,
+                seed=data.COST_SEED,
+                fmt=fmt,
+                until=bill.until,
+            )
+            job = ingest_job_create(actor=actor, paths=[generated.path], enqueue=False)
+            job = run_ingest(job.pk)
+            if job.status != IngestStatus.SUCCEEDED:
+                raise RuntimeError(f"Demo bill {path.name} did not load: {job.message}")
+            days = "" if bill.until is None else f" up to {bill.until - timedelta(days=1):%d %b}"
+            again = " again" if partial else ""
+            made(
+                f"bill of {bill.period:%Y-%m}{days} for payer {payer}{again} "
+                f"({job.rows_stored:,} rows)"
+            )

@@ -118,10 +118,22 @@ VIEW_OU = ENGINEERING
 VIEW_SHARED_WITH = ("finance",)
 
 
-# Cost data: a generated bill of last month per payer, and the tag keys reported on.
+# Cost data: generated bills per payer of the last COST_MONTHS full months (COST_ROWS rows
+# each) and of this month up to yesterday, and the tag keys reported on.
 TAG_KEYS = (("team", ("Team", "TEAM")), ("env", ()), ("cost-center", ()))
+COST_MONTHS = 5
 COST_ROWS = 20_000
 COST_SEED = 2026
+
+# A "Team" category from the `team` tag, its untagged costs shared among the teams in
+# proportion to their own; each demo team is bound to its value.
+TEAM_CATEGORY = "Team"
+TEAM_VALUES = (
+    ("Platform", ("platform",)),
+    ("Data", ("data", "ml")),
+    ("Web", ("web", "payments", "search")),
+)
+SHARED_VALUE = "Shared"
 
 
 # Invoicing: the reseller bills Globex for the subsidiary's organization (its payer's costs)

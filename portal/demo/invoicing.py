@@ -1,8 +1,8 @@
 """Demo invoicing: Globex, the end customer, invoiced for last month by the reseller.
 
-A "Customer" category gives the subsidiary payer's costs to Globex, the month is
-allocated, and Globex's invoice is drafted and issued, so each role has something to
-look at: finance the run and the margin, the customer its own PDF.
+A "Customer" category gives the subsidiary payer's costs to Globex, every loaded month is
+allocated, and Globex's invoice of the last full month is drafted and issued, so each role
+has something to look at: finance the run and the margin, the customer its own PDF.
 """
 
 from __future__ import annotations
@@ -10,50 +10,42 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from allocation.engine.run import allocation_run_now
-from allocation.models import AllocationRun, CostCategory
-from allocation.services import cost_category_create, ruleset_create
-from billing.models import EndCustomer, LoadedPeriod
+from django.db import transaction
+
+from allocation.models import CostCategory
+from billing.models import EndCustomer
 from invoices.models import BillingUnit, Invoice, InvoiceRun, PricingPlan, SellerProfile
 from invoices.services.runs import invoice_run_execute
 from invoices.services.setup import billing_unit_create, pricing_plan_create, seller_profile_update
 from portal.demo import data
+from portal.demo.allocating import allocate_loaded_months, ensure_category
+from portal.demo.costs import add_months
 
 
-def ensure_invoicing(*, actor: Any, made: Any) -> None:
-    """Invoice the month of the subsidiary's demo bill, once."""
-    loaded = LoadedPeriod.objects.filter(billing_account_id=data.SUBSIDIARY.payer_id)
-    period = loaded.order_by("-billing_period_start").values_list(
-        "billing_period_start", flat=True
-    )[0]
-    category = _ensure_category(actor, period, made)
-    if not AllocationRun.objects.filter(category=category, period=period).exists():
-        allocation_run_now(actor=actor, category=category, period=period)
-        made(f"allocation of {category.name} for {period:%Y-%m}")
-    if not SellerProfile.objects.exists():
-        seller_profile_update(actor=actor, **data.SELLER)
-        made(f"seller profile {data.SELLER['legal_name']}")
-    unit = _ensure_unit(actor, category, period, made)
-    if not Invoice.objects.filter(unit=unit, period=period).exists():
-        run = InvoiceRun.objects.create(period=period, issue=True, created_by=actor)
-        invoice_run_execute(actor=actor, run=run)
-        made(f"invoice run of {period:%Y-%m}: {'; '.join(run.notes)}")
-
-
-def _ensure_category(actor: Any, period: date, made: Any) -> CostCategory:
-    category = CostCategory.objects.filter(name=data.CUSTOMER_CATEGORY).first()
-    if category is not None:
-        return category
-    category = cost_category_create(
-        actor=actor, name=data.CUSTOMER_CATEGORY, default_value=data.INTERNAL_VALUE
-    )
+def ensure_invoicing(*, actor: Any, today: date, made: Any) -> None:
+    """Allocate the Customer category, then invoice last month once."""
     rule = {
         "value": data.CUSTOMER["legal_name"],
         "expression": {"field": "payer", "op": "equals", "values": [data.SUBSIDIARY.payer_id]},
     }
-    ruleset_create(actor=actor, category=category, effective_month=period, rules=[rule])
-    made(f"cost category {category.name}")
-    return category
+    category = ensure_category(
+        actor=actor,
+        name=data.CUSTOMER_CATEGORY,
+        default_value=data.INTERNAL_VALUE,
+        rules=[rule],
+        made=made,
+    )
+    allocate_loaded_months(actor=actor, category=category, made=made)
+    period = add_months(today.replace(day=1), -1)
+    with transaction.atomic():
+        if not SellerProfile.objects.exists():
+            seller_profile_update(actor=actor, **data.SELLER)
+            made(f"seller profile {data.SELLER['legal_name']}")
+        unit = _ensure_unit(actor, category, period, made)
+        if not Invoice.objects.filter(unit=unit, period=period).exists():
+            run = InvoiceRun.objects.create(period=period, issue=True, created_by=actor)
+            invoice_run_execute(actor=actor, run=run)
+            made(f"invoice run of {period:%Y-%m}: {'; '.join(run.notes)}")
 
 
 def _ensure_unit(actor: Any, category: CostCategory, period: date, made: Any) -> BillingUnit:

@@ -38,6 +38,7 @@ from portal.audit.services import audit_record, snapshot
 from portal.demo import data
 from portal.demo.costs import ensure_cost_data
 from portal.demo.invoicing import ensure_invoicing
+from portal.demo.teams import ensure_team_costs
 from portal.tenants.models import Domain, Tenant
 from portal.tenants.services import tenant_create
 from portal.users.models import Role, User
@@ -87,8 +88,9 @@ def load_demo(
         # Ingests manage their own transactions (staging, then one publish).
         admin = User.objects.get(username=data.USERS[0].username)
         ensure_cost_data(actor=admin, today=today, made=load.made)
-        with transaction.atomic():
-            ensure_invoicing(actor=admin, made=load.made)
+        # Allocation runs commit one by one (a failed run stays recorded as failed).
+        ensure_team_costs(actor=admin, made=load.made)
+        ensure_invoicing(actor=admin, today=today, made=load.made)
     return load
 
 

@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.db.models import Max, Sum
 from django.test import override_settings
 from django_tenants.utils import schema_context
 
+from allocation.models import AllocationRun, RunStatus
 from billing.models import (
     Account,
     BillingTransfer,
     BillingView,
+    CostLineItem,
     EndCustomer,
     LoadedPeriod,
     Organization,
@@ -24,8 +29,10 @@ from billing.models import (
     Team,
     TransferStatus,
 )
+from insights.models import TeamCostBinding
+from invoices.models import Invoice, InvoiceStatus
 from portal.audit.models import AuditEntry
-from portal.demo import data
+from portal.demo import data, loader
 from portal.demo.loader import DemoLoad, load_demo
 from portal.tenants.models import Tenant
 from portal.users.models import User
@@ -34,6 +41,7 @@ from tests.conftest import PUBLIC_HOST, TenantClient
 SCHEMA = "demo_t"
 HOST = "demo-t.test.localhost"
 TODAY = date(2026, 1, 31)
+JANUARY = date(2026, 1, 1)
 COUNTED = (
     User,
     Organization,
@@ -51,7 +59,11 @@ def demo(
     django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[DemoLoad]:
     """The demo loaded once (committed) into its own schema; dropped after the module."""
-    media = override_settings(MEDIA_ROOT=str(tmp_path_factory.mktemp("media")))
+    # Its own folders: the bill files of parallel runs and of the real demo stay apart.
+    media = override_settings(
+        MEDIA_ROOT=str(tmp_path_factory.mktemp("media")),
+        LOCAL_DIR=tmp_path_factory.mktemp("local"),
+    )
     with django_db_blocker.unblock(), media:
         public_audit = AuditEntry.objects.order_by("-pk").values_list("pk", flat=True).first()
         load = load_demo(schema=SCHEMA, name="Demo", domain=HOST, today=TODAY)
@@ -113,14 +125,17 @@ def test_the_demo_holds_users_of_every_role_and_an_organization(demo: DemoLoad, 
 
 def test_a_second_load_finds_everything_and_writes_nothing(demo: DemoLoad, db: Any) -> None:
     before = counts()
-    again = load_demo(schema=SCHEMA, name="Demo", domain=HOST, today=date(2026, 6, 15))
+    again = load_demo(schema=SCHEMA, name="Demo", domain=HOST, today=TODAY)
     assert again.created == []
     assert counts() == before
 
 
 def test_the_command_says_nothing_changed_on_a_second_run(
-    demo: DemoLoad, db: Any, capsys: pytest.CaptureFixture[str]
+    demo: DemoLoad, db: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # The same day as the first load: a later one would add its months.
+    noon = datetime(2026, 1, 31, 12, tzinfo=UTC)
+    monkeypatch.setattr(loader, "timezone", SimpleNamespace(now=lambda: noon))
     call_command("load_demo", schema=SCHEMA, domain=HOST)
     out = capsys.readouterr().out
     assert "nothing changed" in out
@@ -145,26 +160,94 @@ def test_the_operator_logs_in_on_the_operator_site(demo: DemoLoad, db: Any) -> N
     assert client.get("/").status_code == 200
 
 
-def test_the_demo_has_last_months_bill_of_each_payer(demo: DemoLoad, db: Any) -> None:
+def test_the_demo_has_five_full_months_and_this_month_up_to_yesterday(
+    demo: DemoLoad, db: Any
+) -> None:
+    months = [date(2025, m, 1) for m in (8, 9, 10, 11, 12)]
     with schema_context(SCHEMA):
-        loaded = LoadedPeriod.objects.order_by("billing_account_id")
-        assert [(p.billing_account_id, p.rows) for p in loaded] == [
-            (data.ACME.payer_id, data.COST_ROWS),
-            (data.SUBSIDIARY.payer_id, data.COST_ROWS),
-        ]
-        assert {p.billing_period_start for p in loaded} == {date(2025, 12, 1)}
+        for payer in (data.ACME.payer_id, data.SUBSIDIARY.payer_id):
+            loaded = LoadedPeriod.objects.filter(billing_account_id=payer)
+            assert [(p.billing_period_start, p.rows) for p in loaded.order_by("pk")] == [
+                *((month, data.COST_ROWS) for month in months),
+                (JANUARY, data.COST_ROWS * 30 // 31),  # its daily cost like the others'
+            ]
+            january = CostLineItem.objects.filter(
+                billing_account_id=payer, billing_period_start=JANUARY
+            ).aggregate(last=Max("charge_period_start"))
+            assert january["last"].date() == date(2026, 1, 30)
+            # Each month its own bill, not one copied.
+            assert len({p.billed_cost for p in loaded}) == len(months) + 1
         assert TagKey.objects.get(name="team").aliases == ["TEAM", "Team"]
 
 
-def test_globex_is_invoiced_for_the_subsidiarys_month(demo: DemoLoad, db: Any) -> None:
-    from invoices.models import Invoice, InvoiceStatus
+def team_totals(period: date) -> dict[str, Decimal]:
+    run = AllocationRun.objects.get(
+        category__name=data.TEAM_CATEGORY, period=period, status=RunStatus.SUCCEEDED
+    )
+    sums: dict[str, Decimal] = {}
+    for value, billed in run.results.values_list("value", "billed_cost"):
+        sums[value] = sums.get(value, Decimal(0)) + billed
+    return sums
 
+
+def test_every_month_is_shared_among_the_three_teams_to_the_cent(demo: DemoLoad, db: Any) -> None:
+    with schema_context(SCHEMA):
+        months = sorted(set(LoadedPeriod.objects.values_list("billing_period_start", flat=True)))
+        assert len(months) == 6
+        for month in months:
+            totals = team_totals(month)
+            # "Shared" (untagged, fees, tax) is split away; "ml" went to Data, "search" to Web.
+            assert set(totals) == {"Platform", "Data", "Web"}
+            assert all(amount > 0 for amount in totals.values())
+            billed = LoadedPeriod.objects.filter(billing_period_start=month).aggregate(
+                total=Sum("billed_cost")
+            )["total"]
+            assert sum(totals.values()) == billed
+            customer = AllocationRun.objects.filter(
+                category__name=data.CUSTOMER_CATEGORY, period=month, status=RunStatus.SUCCEEDED
+            )
+            assert customer.count() == 1
+
+
+def test_each_demo_team_is_bound_to_its_value_of_the_team_category(demo: DemoLoad, db: Any) -> None:
+    with schema_context(SCHEMA):
+        bound = TeamCostBinding.objects.values_list("team__name", "category__name", "value")
+        assert sorted(bound) == [
+            ("Data", "Team", "Data"),
+            ("Platform", "Team", "Platform"),
+            ("Web", "Team", "Web"),
+        ]
+
+
+def test_globex_is_invoiced_for_the_subsidiarys_last_full_month(demo: DemoLoad, db: Any) -> None:
     with schema_context(SCHEMA):
         customer = User.objects.get(username=data.CUSTOMER_VIEWER)
         (invoice,) = Invoice.objects.visible_to(customer)
+        assert invoice.period == date(2025, 12, 1)
         assert invoice.status == InvoiceStatus.ISSUED
         assert invoice.buyer_name == data.CUSTOMER["legal_name"]
         assert invoice.seller_name == data.SELLER["legal_name"]
         assert invoice.lines.count() > 1 and invoice.total > 0 and invoice.pdf
-        loaded = LoadedPeriod.objects.get(billing_account_id=data.SUBSIDIARY.payer_id)
+        loaded = LoadedPeriod.objects.get(
+            billing_account_id=data.SUBSIDIARY.payer_id, billing_period_start=invoice.period
+        )
         assert invoice.wholesale_total == loaded.billed_cost
+
+
+# Last: it changes the demo the tests above look at.
+def test_a_load_next_month_completes_this_month_and_invoices_it(demo: DemoLoad, db: Any) -> None:
+    again = load_demo(schema=SCHEMA, name="Demo", domain=HOST, today=date(2026, 2, 1))
+
+    # January's two bills in full, its two categories allocated again, its invoice run.
+    assert len(again.created) == 5, again.created
+    with schema_context(SCHEMA):
+        january = LoadedPeriod.objects.filter(billing_period_start=JANUARY)
+        assert [p.rows for p in january] == [data.COST_ROWS, data.COST_ROWS]
+        last = CostLineItem.objects.filter(billing_period_start=JANUARY).aggregate(
+            last=Max("charge_period_start")
+        )["last"]
+        assert last.date() == date(2026, 1, 31)
+        assert sum(team_totals(JANUARY).values()) == january.aggregate(t=Sum("billed_cost"))["t"]
+        assert not LoadedPeriod.objects.filter(billing_period_start=date(2026, 2, 1)).exists()
+        periods = Invoice.objects.values_list("period", flat=True)
+        assert sorted(periods) == [date(2025, 12, 1), JANUARY]
