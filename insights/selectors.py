@@ -20,6 +20,7 @@ from psycopg import sql
 
 from allocation.models import AllocationRun, CostCategory, RunStatus
 from billing.models import BillingView, LoadedPeriod
+from insights import charges
 from insights.query import (
     METRIC_LABELS,
     NO_VALUE,
@@ -57,6 +58,7 @@ def cost_explorer(*, user: Any, query: CostQuery, view: BillingView | None = Non
     ] or [sql.SQL("''::text")]
     names = [sql.Identifier(f"k{i}") for i in range(len(keys))]
     limit = params(query.limit)
+    where = _where(query, scope, source, params, previous_start)
     bucket = sql.SQL(
         "date_trunc('month', c.day)::date" if query.granularity == "monthly" else "c.day"
     )
@@ -76,11 +78,13 @@ def cost_explorer(*, user: Any, query: CostQuery, view: BillingView | None = Non
         start=params(query.start),
         table=source.table,
         joins=sql.SQL(" ").join(source.joins),
-        where=_where(query, scope, source, params, previous_start),
+        where=where,
     )
     with connection.cursor() as cursor:
         cursor.execute(statement, params.values)
         rows = cursor.fetchall()
+    if charges.applies(query, scope):
+        rows += charges.charge_rows(query, scope, source, where, params, previous_start)
     return _answer(query, scope, currency, rows)
 
 

@@ -60,6 +60,7 @@ class Source:
     expressions: dict[str, sql.Composable] = field(default_factory=dict)
     monthly_rows: bool = False
     allocated: bool = False
+    priced: bool = False  # the price rule joins are in
 
     def expression(self, dimension: str, where: str) -> sql.Composable:
         found = self.expressions.get(dimension)
@@ -229,7 +230,7 @@ def amount_expression(source: Source, metric: str) -> sql.Composable:
         ("r3", "service", sql.SQL("r3.service_name = {}").format(service)),
         ("r4", "global", sql.SQL("true")),
     ]
-    for alias, scope, condition in rules:
+    for alias, scope, condition in rules if not source.priced else ():
         source.joins.append(
             sql.SQL(
                 "LEFT JOIN invoices_pricerule AS {a} ON {a}.plan_id = {plan} "
@@ -238,7 +239,9 @@ def amount_expression(source: Source, metric: str) -> sql.Composable:
                 a=sql.Identifier(alias), plan=plan, scope=sql.Literal(scope), condition=condition
             )
         )
-    source.conditions.append(sql.SQL("{} IS NOT NULL").format(plan))
+    if not source.priced:
+        source.conditions.append(sql.SQL("{} IS NOT NULL").format(plan))
+        source.priced = True
     basis = sql.SQL(
         "(CASE {} WHEN 'effective_cost' THEN c.effective_cost "
         "WHEN 'list_cost' THEN c.list_cost ELSE c.billed_cost END)"

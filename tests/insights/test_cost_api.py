@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 
 from allocation.models import AllocationResult
 from billing.services.views import billing_view_create
+from invoices.models import PlanCharge, PricingPlan
 from portal.users.models import Role, User
 from tests.conftest import TenantClient, make_user
 from tests.insights.world import A1, A2, A3, FEB, P1, P2, World, build_world
@@ -263,7 +264,9 @@ def test_every_scope_asks_a_constant_number_of_queries(
     for params in (
         {"group_by": group},
         {"group_by": f"{group},account", "granularity": "monthly", "start": "2026-01-01"},
-        {"group_by": f"{group},usage_type,account", "filter": f"account:{A1}", "limit": 2},
+        # Filters leave a plan's fees out of a customer's answer: one statement fewer.
+        {"group_by": f"{group},usage_type,account", "limit": 2}
+        | ({} if who == "customer" else {"filter": f"account:{A1}"}),
     ):
         with CaptureQueriesContext(connection) as queries:
             response = client_a.get("/api/v1/costs/", {**FEB_MONTH, **extra, **params})
@@ -272,3 +275,34 @@ def test_every_scope_asks_a_constant_number_of_queries(
         counts.append(sum(not q["sql"].startswith("SET search_path") for q in queries))
     assert len(set(counts)) == 1, counts
     assert counts[0] <= 16, counts
+
+
+def test_plan_fees_and_credits_are_rows_of_their_own_month(
+    client_a: TenantClient, world: World
+) -> None:
+    plan = PricingPlan.objects.get(name="Globex plan")
+    january = FEB.replace(month=1)
+    PlanCharge.objects.create(
+        plan=plan, kind="fee", description="Managed service", basis="flat", amount=D("50"),
+        first_month=january,
+    )  # fmt: skip
+    PlanCharge.objects.create(
+        plan=plan, kind="credit", description="Loyalty", basis="percent", amount=D("10"),
+        first_month=FEB, last_month=FEB,
+    )  # fmt: skip
+
+    answer = ask(client_a, world.customer, metric="resale", group_by="service")
+
+    assert by_key(answer) == {
+        "Amazon EC2": D("24.24"),
+        "Amazon S3": D("3.80"),
+        "Fee: Managed service": D("50"),
+        "Credit: Loyalty": D("-2.804"),
+    }
+    assert by_key(answer, "previous_total")["Fee: Managed service"] == D("50")
+    assert D(answer["total"]) == D("28.04") + D("50") - D("2.804")
+    fee = next(g for g in answer["groups"] if g["key"] == "Fee: Managed service")
+    assert [p["date"] for p in fee["series"] if D(p["amount"])] == ["2026-02-01"]
+    # A fee belongs to no service: filtered by one, the answer has none.
+    filtered = ask(client_a, world.customer, metric="resale", filter="service:Amazon S3")
+    assert D(filtered["total"]) == D("3.80")
