@@ -25,6 +25,7 @@ from insights.query import (
     GRANULARITIES,
     MAX_GROUP_BY,
     MAX_LIMIT,
+    METRIC_LABELS,
     CostQuery,
     add_months,
     dimension_label,
@@ -182,6 +183,17 @@ class ExplorerState:
         }
 
 
+def _group_by_slots(group_by: list[str], options: dict[str, Any]) -> list[dict[str, str]]:
+    """The group-by selects' choices; one the user may not use stays, so the API says why."""
+    offered = {item["key"] for item in options["dimensions"]}
+    slots = []
+    for index in range(MAX_GROUP_BY):
+        key = group_by[index] if index < len(group_by) else ""
+        extra = key and key not in offered
+        slots.append({"key": key, "extra_label": dimension_label(key) if extra else ""})
+    return slots
+
+
 def _given_period(params: QueryDict) -> tuple[date | None, date | None]:
     """Start and exclusive end as given: `end`, or `to` (the form's inclusive last day)."""
 
@@ -225,10 +237,11 @@ class CostExplorerView(LoginRequiredMixin, TemplateView):
             options=options,
             presets=PRESETS,
             granularities=[(key, key.capitalize()) for key in GRANULARITIES],
-            group_by_slots=[
-                state.group_by[index] if index < len(state.group_by) else ""
-                for index in range(MAX_GROUP_BY)
-            ],
+            group_by_slots=_group_by_slots(state.group_by, options),
+            # A metric the user may not use stays chosen, so the API's refusal says why.
+            metric_extra_label=""
+            if state.metric in {item["key"] for item in options["metrics"]}
+            else METRIC_LABELS.get(state.metric, state.metric),
             max_limit=MAX_LIMIT,
             last_day=state.end - timedelta(days=1) if state.end else None,
             csv_url=f"{reverse('cost-csv')}?{urlencode(api_params)}",

@@ -34,8 +34,12 @@ def text(response: Any) -> str:
 
 def config(response: Any) -> dict[str, Any]:
     """The state, options and URLs the page hands its script."""
+    return config_of(text(response))
+
+
+def config_of(page: str) -> dict[str, Any]:
     found = re.search(
-        r'<script id="explorer-config" type="application/json">(.*?)</script>', text(response), re.S
+        r'<script id="explorer-config" type="application/json">(.*?)</script>', page, re.S
     )
     assert found, "the page has no explorer config"
     return dict(json.loads(found.group(1)))
@@ -243,6 +247,23 @@ def test_a_query_the_api_would_refuse_is_said_on_the_page(admin_client_a: Tenant
     assert page.status_code == 200
     assert "group_by: &#x27;colour&#x27; is not a dimension" in text(page)
     assert config(page)["error"]["field"] == "group_by"
+
+
+def test_a_dimension_or_metric_the_user_may_not_use_stays_chosen_for_the_api_to_refuse(
+    client_a: TenantClient,
+) -> None:
+    customer = make_user(Role.END_CUSTOMER)
+
+    page = logged_in(client_a, customer).get("/costs/", {"group_by": "team", "metric": "list_cost"})
+
+    html = text(page)
+    options = config(page)["options"]
+    assert "team" not in {d["key"] for d in options["dimensions"]}
+    assert "list_cost" not in {m["key"] for m in options["metrics"]}
+    assert selected(html, "group_by") == ["team", "", ""]
+    assert '<option value="team" selected>Team</option>' in html
+    assert selected(html, "metric") == ["list_cost"]
+    assert '<option value="list_cost" selected>List cost</option>' in html
 
 
 def test_the_empty_state_tells_who_may_ingest_how_to_get_cost(client_a: TenantClient) -> None:
