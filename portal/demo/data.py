@@ -122,7 +122,7 @@ VIEW_SHARED_WITH = ("finance",)
 # each) and of this month up to yesterday, and the tag keys reported on.
 TAG_KEYS = (("team", ("Team", "TEAM")), ("env", ()), ("cost-center", ()))
 COST_MONTHS = 5
-COST_ROWS = 15_000
+COST_ROWS = 20_000
 COST_SEED = 2026
 
 # A "Team" category from the `team` tag, its untagged costs shared among the teams in
