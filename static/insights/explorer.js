@@ -403,7 +403,8 @@
     );
     page.table.tHead.replaceChildren(head);
     page.table.tBodies[0].replaceChildren(...body);
-    page.table.tFoot.replaceChildren(foot);
+    // Without grouping the one row is the total already.
+    page.table.tFoot.replaceChildren(...(answer.group_by.length ? [foot] : []));
     page.tableCard.hidden = false;
   }
 
