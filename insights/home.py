@@ -8,7 +8,7 @@ depend on the data: a fixed set of explorer questions per role, and a few small 
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -16,6 +16,7 @@ from typing import Any
 from django.urls import reverse
 
 from billing.models import (
+    Account,
     BillingTransfer,
     IngestJob,
     IngestStatus,
@@ -23,8 +24,16 @@ from billing.models import (
     Team,
 )
 from billing.models.transfers import TransferStatus
-from insights.query import MAX_LIMIT, CostAnswer, CostQuery, month_to_date
-from insights.selectors import cost_explorer
+from insights.query import (
+    MAX_LIMIT,
+    OTHERS,
+    CostAnswer,
+    CostGroup,
+    CostQuery,
+    Point,
+    month_to_date,
+)
+from insights.selectors import cost_explorer, explorer_options
 from invoices.models import Invoice
 from invoices.models.documents import InvoiceStatus
 from portal.users.roles import TENANT_WIDE_ROLES, Role
@@ -164,6 +173,30 @@ def top_movers(answer: CostAnswer, *, count: int = MOVERS) -> list[Mover]:
     return movers[:count]
 
 
+def top_groups(answer: CostAnswer, *, count: int) -> CostAnswer:
+    """`answer` with all but its `count` largest groups folded into Others, as the explorer
+    folds them with `limit=count`: its groups come ranked, so one question serves both the
+    chart and the movers."""
+    ranked = [group for group in answer.groups if not group.is_others]
+    rest = [group for group in answer.groups if group.is_others] + ranked[count:]
+    groups = ranked[:count]
+    if rest:
+        series: dict[date, Decimal] = {}
+        for group in rest:
+            for point in group.series:
+                series[point.date] = series.get(point.date, Decimal(0)) + point.amount
+        width = len(answer.query.group_by)
+        groups.append(
+            CostGroup(
+                keys=(OTHERS,) * width,
+                total=sum((group.total for group in rest), Decimal(0)),
+                previous_total=sum((group.previous_total for group in rest), Decimal(0)),
+                series=[Point(date=day, amount=amount) for day, amount in series.items()],
+            )
+        )
+    return replace(answer, query=replace(answer.query, limit=count), groups=groups)
+
+
 def home_for(*, user: Any, today: date) -> Home:
     """What `user`'s home page shows on `today`."""
     if user.role == Role.TEAM_LEAD:
@@ -181,14 +214,15 @@ def _ask(user: Any, today: date, **query: Any) -> CostAnswer:
 
 
 def _tenant_home(user: Any, today: date) -> Home:
-    chart = _ask(user, today, group_by=("service",), limit=CHART_GROUPS)
+    services = _ask(user, today, group_by=("service",), limit=MAX_LIMIT)
+    chart = top_groups(services, count=CHART_GROUPS)
     home = Home(
         role=user.role,
         month=month_figures(chart, label=METRIC_LABELS["billed_cost"], today=today),
         chart=chart,
         chart_label="service",
     )
-    if user.role == Role.RESELLER_ADMIN:
+    if user.role == Role.RESELLER_ADMIN and _may_price(user):
         home.extra_figures = [
             month_figures(
                 _ask(user, today, metric=metric, granularity="monthly"),
@@ -197,11 +231,31 @@ def _tenant_home(user: Any, today: date) -> Home:
             )
             for metric, label in (("resale", "Resale"), ("margin", "Margin"))
         ]
-    home.service_movers = top_movers(_ask(user, today, group_by=("service",), limit=MAX_LIMIT))
-    home.account_movers = top_movers(_ask(user, today, group_by=("account",), limit=MAX_LIMIT))
+    home.service_movers = top_movers(services)
+    home.account_movers = _named_accounts(
+        user, top_movers(_ask(user, today, group_by=("account",), limit=MAX_LIMIT))
+    )
     home.loaded_bills = loaded_bills(user)
     home.attention = attention_for(user)
     return home
+
+
+def _may_price(user: Any) -> bool:
+    """Whether resale and margin exist yet: they need an end customer with a pricing plan."""
+    metrics = {metric["key"] for metric in explorer_options(user=user)["metrics"]}
+    return {"resale", "margin"} <= metrics
+
+
+def _named_accounts(user: Any, movers: list[Mover]) -> list[Mover]:
+    """Accounts by name and id, where the organization tree names them."""
+    accounts = Account.objects.visible_to(user).filter(account_id__in=[m.name for m in movers])
+    names = dict(accounts.values_list("account_id", "name"))
+    return [
+        replace(mover, name=f"{names[mover.name]} ({mover.name})")
+        if names.get(mover.name)
+        else mover
+        for mover in movers
+    ]
 
 
 def _team_lead_home(user: Any, today: date) -> Home:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from django.urls import include, path
 
+from insights.views.home import home_view
 from insights.views.teams import TeamCostBindingView
 from portal.audit.views import AuditLogView
-from portal.dashboard import dashboard_view
 from portal.users import views as user_views
 
 urlpatterns = [
-    path("", dashboard_view, name="dashboard"),
+    path("", home_view, name="dashboard"),
     path("login/", user_views.login_view, name="login"),
     path("logout/", user_views.logout_view, name="logout"),
     path("users/", user_views.UserListView.as_view(), name="user-list"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
+from django.utils.timezone import localdate
 
 from billing.ingest.views import IngestUploadView
 from insights.home import home_for
@@ -15,7 +15,7 @@ from portal.core.permissions import may_write
 
 @login_required
 def home_view(request: HttpRequest) -> HttpResponse:
-    home = home_for(user=request.user, today=timezone.localdate())
+    home = home_for(user=request.user, today=localdate())
     context = {
         "home": home,
         "chart_answer": answer_json(home.chart) if home.has_cost else None,
