@@ -286,9 +286,9 @@ def _end_customer_home(user: Any, today: date) -> Home:
 
 
 def loaded_bills(user: Any) -> list[LoadedPeriod]:
-    """The bills loaded last, newest first."""
+    """The latest bills: newest period first (a demo or a backfill loads many at once)."""
     bills = LoadedPeriod.objects.visible_to(user).order_by(
-        "-loaded_at", "-billing_period_start", "billing_account_id"
+        "-billing_period_start", "-loaded_at", "billing_account_id"
     )
     return list(bills[:LOADED_BILLS])
 
