@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import calendar
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -90,11 +91,21 @@ class BillContext:
 
 
 def build_context(
-    *, period: date, payer_id: str, seed: int, rows: int, until: date | None = None
+    *,
+    period: date,
+    payer_id: str,
+    seed: int,
+    rows: int,
+    until: date | None = None,
+    accounts: Sequence[tuple[str, str]] | None = None,
 ) -> BillContext:
     """The shared tables of a bill of about `rows` rows (the resource pool grows with it).
 
-    With `until`, the bill is one delivered mid-month: usage only before that day.
+    The accounts, commitments and resources are the payer's whatever the month, as in a
+    real estate; only the usage (rows.py) differs from month to month. `accounts`, if
+    given, are the usage accounts' (id, name) in the order of catalog.ACCOUNT_NAMES, the
+    payer first. With `until`, the bill is one delivered mid-month: usage only before
+    that day.
     """
     if period.day != 1:
         raise ValueError(f"period must be the first day of a month, not {period}")
@@ -107,8 +118,12 @@ def build_context(
     if until is not None and until <= period:
         raise ValueError(f"until must be after the period's first day, not {until}")
     usage_days = days if until is None else min(days, (until - period).days)
-    rng = np.random.default_rng([seed, int(payer_id), period.year * 12 + period.month])
+    rng = np.random.default_rng([seed, int(payer_id)])
+    # Drawn even when given, so that the rest of the estate is the same either way.
     account_ids = _account_ids(rng, payer_id)
+    names = [f"acme-{name}" for name in cat.ACCOUNT_NAMES]
+    if accounts is not None:
+        account_ids, names = _given_accounts(accounts, payer_id), [n for _, n in accounts]
     start = datetime(period.year, period.month, 1)
     hour_text = [f"{start + timedelta(hours=h):%Y-%m-%dT%H:00:00Z}" for h in range(days * 24 + 1)]
     categories = [{"business_unit": unit} for unit in cat.BUSINESS_UNITS]
@@ -123,7 +138,7 @@ def build_context(
         payer_id=payer_id,
         seed=seed,
         account_ids=pa.array(account_ids),
-        account_names=pa.array([f"acme-{name}" for name in cat.ACCOUNT_NAMES]),
+        account_names=pa.array(names),
         cost_category_json=pa.array([_json(c) for c in categories]),
         cost_category_map=pa.array([list(c.items()) for c in categories], MAP_TYPE),
         savings_plans=sps,
@@ -148,6 +163,17 @@ def _account_ids(rng: np.random.Generator, payer_id: str) -> list[str]:
     for n in rng.integers(10**11, 10**12, size=len(cat.ACCOUNT_NAMES) - 1):
         ids.append(str(int(n)))
     ids[1] = "0" + ids[1][1:]  # account ids may start with 0: readers must keep them text
+    return ids
+
+
+def _given_accounts(accounts: Sequence[tuple[str, str]], payer_id: str) -> list[str]:
+    ids = [account_id for account_id, _ in accounts]
+    if len(ids) != len(cat.ACCOUNT_NAMES):
+        raise ValueError(f"accounts must be {len(cat.ACCOUNT_NAMES)}, not {len(ids)}")
+    if ids[0] != payer_id:
+        raise ValueError("the first account must be the payer")
+    if any(not (len(i) == 12 and i.isdigit()) for i in ids) or len(set(ids)) != len(ids):
+        raise ValueError("accounts must be distinct 12-digit ids")
     return ids
 
 

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
@@ -63,13 +64,17 @@ def write_cur2(
     payer_id: str,
     seed: int = 0,
     until: date | None = None,
+    accounts: Sequence[tuple[str, str]] | None = None,
     fmt: str = "csv.gz",
 ) -> GeneratedBill:
     """One month of a CUR 2.0 export: CSV money as plain decimal text; Parquet money as
     float64 (exact through repr) and timestamps as timestamp[ms, UTC]. With `until`, the
-    bill as delivered mid-month: usage before that day only, the monthly rows in full."""
+    bill as delivered mid-month: usage before that day only, the monthly rows in full.
+    `accounts`: see context.build_context."""
     check_format(fmt, ("csv", "csv.gz", "parquet"))
-    ctx = build_context(period=period, payer_id=payer_id, seed=seed, rows=rows, until=until)
+    ctx = build_context(
+        period=period, payer_id=payer_id, seed=seed, rows=rows, until=until, accounts=accounts
+    )
     parquet = fmt == "parquet"
     columns = cur2_columns()
     flavor = Flavor(fmt, "double" if parquet else "text", tz="UTC")

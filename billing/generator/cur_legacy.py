@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 
@@ -68,16 +68,20 @@ def write_cur_legacy(
     payer_id: str,
     seed: int = 0,
     until: date | None = None,
+    accounts: Sequence[tuple[str, str]] | None = None,
     fmt: str = "csv.gz",
     parts: int = 1,
 ) -> GeneratedBill:
     """One month of a legacy CUR. With `parts` > 1, `path` names the report: the files are
     `<name>-00001.csv.gz`... beside it, and `<name>-Manifest.json` lists them. With `until`,
-    the bill as delivered mid-month: usage before that day only, the monthly rows in full."""
+    the bill as delivered mid-month: usage before that day only, the monthly rows in full.
+    `accounts`: see context.build_context."""
     check_format(fmt, ("csv", "csv.gz", "parquet"))
     if parts < 1:
         raise ValueError("parts must be at least 1")
-    ctx = build_context(period=period, payer_id=payer_id, seed=seed, rows=rows, until=until)
+    ctx = build_context(
+        period=period, payer_id=payer_id, seed=seed, rows=rows, until=until, accounts=accounts
+    )
     parquet = fmt == "parquet"
     columns = legacy_columns(parquet=parquet)
     flavor = Flavor(fmt, "double" if parquet else "scientific")

@@ -5,7 +5,7 @@ has BilledCost 0 and the commitment is billed by its fee rows.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -149,14 +149,18 @@ def write_focus(
     payer_id: str,
     seed: int = 0,
     until: date | None = None,
+    accounts: Sequence[tuple[str, str]] | None = None,
     fmt: str = "csv",
     version: str = "1.2",
 ) -> GeneratedBill:
     """One month as FOCUS: CSV money as plain decimal text; Parquet money as
     decimal128(38, 10), timestamps as timestamp[ms, UTC] and Tags as a map. With `until`,
-    the bill as delivered mid-month: usage before that day only, the monthly rows in full."""
+    the bill as delivered mid-month: usage before that day only, the monthly rows in full.
+    `accounts`: see context.build_context."""
     check_format(fmt, ("csv", "csv.gz", "parquet"))
-    ctx = build_context(period=period, payer_id=payer_id, seed=seed, rows=rows, until=until)
+    ctx = build_context(
+        period=period, payer_id=payer_id, seed=seed, rows=rows, until=until, accounts=accounts
+    )
     columns = focus_columns(version)
     parquet = fmt == "parquet"
     flavor = Flavor(fmt, "decimal" if parquet else "text", tz="UTC")

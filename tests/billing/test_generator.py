@@ -405,6 +405,38 @@ def test_a_mid_month_bill_is_ingested_with_its_own_sums(tenant_a: Any, tmp_path:
     assert LoadedPeriod.objects.get(billing_account_id=PAYER).billed_cost == sums.billed_cost
 
 
+def test_the_months_of_a_payer_share_its_accounts_and_resources(tmp_path: Path) -> None:
+    def month(period: date) -> tuple[GeneratedBill, list[dict[str, Any]]]:
+        bill = write_focus(tmp_path / f"{period}.csv", rows=ROWS, period=period, payer_id=PAYER)
+        return bill, list(read_rows(bill.path))
+
+    (january, jan_rows), (february, feb_rows) = month(PERIOD), month(date(2026, 2, 1))
+
+    def estate(rows: list[dict[str, Any]], column: str) -> set[str]:
+        return {r[column] for r in rows if r[column]}
+
+    for column in ("SubAccountId", "ResourceId", "CommitmentDiscountId"):
+        assert estate(jan_rows, column) == estate(feb_rows, column), column
+    # The usage is the month's own.
+    assert january.expected[KEY].billed_cost != february.expected[("2026-02-01", PAYER)].billed_cost
+
+
+def test_the_usage_accounts_can_be_given(tmp_path: Path) -> None:
+    accounts = [(PAYER, "payer"), ("210000000001", "platform-prod"), ("210000000002", "staging"),
+                ("210000000003", "data-lake"), ("210000000007", "sandbox-1")]  # fmt: skip
+    bill = write_focus(tmp_path / "f.csv", rows=ROWS, period=PERIOD, payer_id=PAYER,
+                       accounts=accounts)  # fmt: skip
+
+    seen = {(r["SubAccountId"], r["SubAccountName"]) for r in read_rows(bill.path)}
+    assert seen == set(accounts)
+    with pytest.raises(ValueError, match="first account must be the payer"):
+        write_focus(tmp_path / "x.csv", rows=10, period=PERIOD, payer_id=PAYER,
+                    accounts=accounts[1:] + accounts[:1])  # fmt: skip
+    with pytest.raises(ValueError, match="accounts must be 5"):
+        write_focus(tmp_path / "x.csv", rows=10, period=PERIOD, payer_id=PAYER,
+                    accounts=accounts[:3])  # fmt: skip
+
+
 def test_bad_arguments_are_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="first day"):
         write_cur2(tmp_path / "x.csv", rows=10, period=date(2026, 1, 2), payer_id=PAYER, fmt="csv")
