@@ -93,6 +93,15 @@
     return (granularity === "monthly" ? MONTH_LABEL : DAY_LABEL).format(parseDay(text));
   }
 
+  const RANGE = new Intl.DateTimeFormat("en-US", { month: "short", day: "numeric", year: "numeric", timeZone: "UTC" });
+
+  // "2026-11-01", "2026-12-01" (exclusive) -> "Nov 1 – 30, 2026".
+  function periodText(start, endExclusive) {
+    const first = parseDay(start);
+    const last = new Date(parseDay(endExclusive).getTime() - 86400000);
+    return RANGE.formatRange ? RANGE.formatRange(first, last) : `${RANGE.format(first)} – ${RANGE.format(last)}`;
+  }
+
   function isOthers(group) {
     return Array.isArray(group.keys) && group.keys.length > 0 && group.keys.every((k) => k === OTHERS);
   }
@@ -297,7 +306,9 @@
     const answer = await fetchAndDraw(canvas, url, { animation: false, refused: card.dataset.refused });
     if (answer && !isEmpty(answer)) {
       const change = formatMoney(answer.change, answer.currency, { sign: true });
-      total.textContent = `${formatMoney(answer.total, answer.currency)} (${change}, ${formatPercent(answer.change_percent)} against the period before)`;
+      const percent = answer.change_percent === null ? "" : `, ${formatPercent(answer.change_percent)}`;
+      const before = periodText(answer.previous_start, answer.previous_end);
+      total.textContent = `${formatMoney(answer.total, answer.currency)} (${change}${percent} against ${before})`;
     }
   }
 
@@ -316,7 +327,7 @@
   }
 
   const api = {
-    formatMoney, formatPercent, roundDecimal, sumDecimals, chartData, dateLabel, isEmpty,
+    formatMoney, formatPercent, periodText, roundDecimal, sumDecimals, chartData, dateLabel, isEmpty,
     isOthers, stackedCost, fetchAndDraw, showEmpty, hideEmpty,
   };
   root.PortalCharts = api;

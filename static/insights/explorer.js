@@ -27,6 +27,7 @@
     rows: form.querySelector("[data-filter-rows]"),
     addFilter: form.querySelector("[data-add-filter]"),
   };
+  const emptyHtml = page.empty.innerHTML; // the role's own message, from the server
   const field = (name) => form.querySelector(`[data-field="${name}"]`);
   const dimensionLabels = new Map(config.options.dimensions.map((d) => [d.key, d.label]));
   const metricLabels = new Map(config.options.metrics.map((m) => [m.key, m.label]));
@@ -40,18 +41,6 @@
   function addDays(text, days) {
     const [y, m, d] = text.split("-").map(Number);
     return new Date(Date.UTC(y, m - 1, d + days)).toISOString().slice(0, 10);
-  }
-
-  const RANGE_FORMAT = new Intl.DateTimeFormat("en-US", {
-    month: "short", day: "numeric", year: "numeric", timeZone: "UTC",
-  });
-
-  function periodText(start, endExclusive) {
-    const [a, b] = [start, addDays(endExclusive, -1)].map((t) => {
-      const [y, m, d] = t.split("-").map(Number);
-      return new Date(Date.UTC(y, m - 1, d));
-    });
-    return RANGE_FORMAT.formatRange ? RANGE_FORMAT.formatRange(a, b) : `${RANGE_FORMAT.format(a)} – ${RANGE_FORMAT.format(b)}`;
   }
 
   function dimensionLabel(key) {
@@ -365,9 +354,9 @@
     const percent = answer.change_percent === null ? "" : ` (${charts.formatPercent(answer.change_percent)})`;
     const change = element("span", `change ${changeClass(answer.change)}`, `${money(answer.change, true)}${percent}`);
     const total = element("div", "figure");
-    total.append(element("span", "figure-label", `${metricLabels.get(answer.metric) || answer.metric}, ${periodText(answer.start, answer.end)}`), element("strong", "figure-value", money(answer.total)));
+    total.append(element("span", "figure-label", `${metricLabels.get(answer.metric) || answer.metric}, ${charts.periodText(answer.start, answer.end)}`), element("strong", "figure-value", money(answer.total)));
     const previous = element("div", "figure");
-    previous.append(element("span", "figure-label", `Previous period, ${periodText(answer.previous_start, answer.previous_end)}`), element("span", "figure-value", money(answer.previous_total)));
+    previous.append(element("span", "figure-label", `Previous period, ${charts.periodText(answer.previous_start, answer.previous_end)}`), element("span", "figure-value", money(answer.previous_total)));
     const delta = element("div", "figure");
     delta.append(element("span", "figure-label", "Change"), change);
     page.summary.replaceChildren(total, previous, delta);
@@ -412,6 +401,10 @@
     renderLocked(answer);
     renderSummary(answer);
     if (charts.isEmpty(answer)) {
+      // Only with nothing narrowing the question does "no cost" mean no bill loaded.
+      if (config.view) page.empty.textContent = `No cost in the billing view ${config.view.name} for this period.`;
+      else if (state.filters.length) page.empty.textContent = "No cost matches these filters in this period.";
+      else page.empty.innerHTML = emptyHtml;
       charts.showEmpty(page.canvas);
       page.tableCard.hidden = true;
       if (page.emptyHint) page.emptyHint.hidden = state.period !== "this_month";
