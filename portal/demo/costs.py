@@ -43,6 +43,13 @@ def demo_bills(today: date) -> list[DemoBill]:
     return bills
 
 
+def billed_accounts(organization: data.OrganizationSpec) -> list[tuple[str, str]]:
+    """The bills' usage accounts: the payer, then the organization's billed accounts."""
+    names = {spec.account_id: spec.name for spec in organization.accounts}
+    billed = [(account_id, names[account_id]) for account_id in organization.billed]
+    return [(organization.payer_id, organization.payer_name), *billed]
+
+
 def bill_name(payer: str, bill: DemoBill, fmt: str) -> str:
     until = "" if bill.until is None else f"-until-{bill.until:%d}"
     return f"bill-{payer}-{bill.period:%Y-%m}{until}.{fmt}"
@@ -73,12 +80,10 @@ def ensure_cost_data(*, actor: Any, today: date, made: Any) -> None:
             made(f"tag key {name}")
     folder = Path(settings.LOCAL_DIR) / "demo"
     folder.mkdir(parents=True, exist_ok=True)
-    writers = (
-        (data.ACME.payer_id, write_cur_legacy, "csv.gz"),
-        (data.SUBSIDIARY.payer_id, write_focus, "csv"),
-    )
+    writers = ((data.ACME, write_cur_legacy, "csv.gz"), (data.SUBSIDIARY, write_focus, "csv"))
     for bill in demo_bills(today):
-        for payer, write, fmt in writers:
+        for organization, write, fmt in writers:
+            payer = organization.payer_id
             partial = _loaded_partial(payer, bill, fmt)
             if partial is False:
                 continue
@@ -91,6 +96,7 @@ def ensure_cost_data(*, actor: Any, today: date, made: Any) -> None:
                 seed=data.COST_SEED,
                 fmt=fmt,
                 until=bill.until,
+                accounts=billed_accounts(organization),
             )
             job = ingest_job_create(actor=actor, paths=[generated.path], enqueue=False)
             job = run_ingest(job.pk)

@@ -49,6 +49,9 @@ class OrganizationSpec(NamedTuple):
     payer_name: str
     ous: tuple[tuple[str, ...], ...]  # paths, parents before children
     accounts: tuple[AccountSpec, ...]
+    # The accounts whose usage the generated bills hold, as the generator's prod, staging,
+    # data-platform and sandbox accounts (the payer is the fifth).
+    billed: tuple[str, str, str, str]
 
 
 ENGINEERING = ("Engineering",)
@@ -73,6 +76,7 @@ ACME = OrganizationSpec(
         AccountSpec("210000000007", "sandbox-1", SANDBOX, date(2025, 1, 6)),
         AccountSpec("210000000008", "security-audit", ROOT, date(2023, 1, 9)),
     ),
+    billed=("210000000001", "210000000002", "210000000003", "210000000007"),
 )
 
 # Its billing is transferred to ACME's payer from the 1st of the month after loading.
@@ -84,7 +88,10 @@ SUBSIDIARY = OrganizationSpec(
     accounts=(
         AccountSpec("440000000001", "globex-prod", ("Workloads",), date(2024, 4, 1)),
         AccountSpec("440000000002", "globex-dev", ("Workloads",), date(2024, 4, 1)),
+        AccountSpec("440000000003", "globex-data", ("Workloads",), date(2024, 4, 1)),
+        AccountSpec("440000000004", "globex-sandbox", ("Workloads",), date(2025, 2, 3)),
     ),
+    billed=("440000000001", "440000000002", "440000000003", "440000000004"),
 )
 TRANSFER_NOTE = "Acme pays the subsidiary's bill (demo)."
 

@@ -105,8 +105,12 @@ def test_the_demo_holds_users_of_every_role_and_an_organization(demo: DemoLoad, 
         acme = Organization.objects.get(management_account__account_id=data.ACME.payer_id)
         declared = {spec.account_id for spec in data.ACME.accounts} | {data.ACME.payer_id}
         members = set(acme.accounts.values_list("account_id", flat=True))
-        # The demo bill's own usage accounts are registered in the organization too.
-        assert declared < members
+        # The demo bills' usage accounts are declared ones: the ingest registers none.
+        assert declared == members
+        billed = CostLineItem.objects.filter(billing_account_id=data.ACME.payer_id)
+        used = set(billed.values_list("sub_account_id", flat=True).distinct())
+        assert used == {data.ACME.payer_id, *data.ACME.billed}
+        assert Account.objects.filter(account_id__in=used).count() == len(used)
         platform = Account.objects.get(name="platform-prod").ou
         assert platform is not None and platform.path == "Engineering / Platform"
         transfer = BillingTransfer.objects.get()
