@@ -103,9 +103,13 @@ def _source(
 def _where(
     query: CostQuery, scope: Scope, source: Source, params: Params, previous_start: date
 ) -> sql.Composable:
+    previous_end = query.previous[1] if previous_start < query.start else query.start
     conditions = [
         *source.conditions,
-        sql.SQL("c.day >= {} AND c.day < {}").format(params(previous_start), params(query.end)),
+        # The previous period ends where it ends: month to date compares the same days.
+        sql.SQL("(c.day >= {} AND c.day < {} OR c.day >= {} AND c.day < {})").format(
+            params(previous_start), params(previous_end), params(query.start), params(query.end)
+        ),
     ]
     for dimension, values in (*scope.locked, *query.filters):
         conditions.append(_matches(source, scope, params, dimension, values, where="filter"))

@@ -306,3 +306,13 @@ def test_plan_fees_and_credits_are_rows_of_their_own_month(
     # A fee belongs to no service: filtered by one, the answer has none.
     filtered = ask(client_a, world.customer, metric="resale", filter="service:Amazon S3")
     assert D(filtered["total"]) == D("3.80")
+
+
+def test_month_to_date_compares_the_same_days_of_last_month(
+    client_a: TenantClient, world: World
+) -> None:
+    answer = ask(client_a, world.admin, start="2026-02-01", end="2026-02-07")
+
+    assert (answer["previous_start"], answer["previous_end"]) == ("2026-01-01", "2026-01-07")
+    assert D(answer["total"]) == D("24.20")  # Feb 3 and 4
+    assert D(answer["previous_total"]) == D("15.15")  # Jan 5 and 6, not the rest of January
