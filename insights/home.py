@@ -111,7 +111,7 @@ class Mover:
 @dataclass(frozen=True)
 class TeamLine:
     team: Team
-    total: Decimal | None  # None: the team is folded into "Others" on the chart
+    total: Decimal | None  # None: no cost of the team this month
 
 
 @dataclass(frozen=True)
@@ -260,8 +260,9 @@ def _named_accounts(user: Any, movers: list[Mover]) -> list[Mover]:
 
 def _team_lead_home(user: Any, today: date) -> Home:
     # The explorer keeps a team lead to the costs allocated to their teams.
-    chart = _ask(user, today, group_by=("team",), limit=CHART_GROUPS)
-    totals = {group.keys[0]: group.total for group in chart.groups if not group.is_others}
+    teams_cost = _ask(user, today, group_by=("team",), limit=MAX_LIMIT)
+    chart = top_groups(teams_cost, count=CHART_GROUPS)
+    totals = {group.keys[0]: group.total for group in teams_cost.groups if not group.is_others}
     teams = Team.objects.visible_to(user).order_by("name")
     return Home(
         role=user.role,
@@ -274,7 +275,9 @@ def _team_lead_home(user: Any, today: date) -> Home:
 
 
 def _end_customer_home(user: Any, today: date) -> Home:
-    chart = _ask(user, today, metric="resale", group_by=("service",), limit=CHART_GROUPS)
+    # Folded here rather than by the explorer, so a plan's fees fold in with the rest.
+    services = _ask(user, today, metric="resale", group_by=("service",), limit=MAX_LIMIT)
+    chart = top_groups(services, count=CHART_GROUPS)
     invoices = Invoice.objects.visible_to(user).order_by("-issue_date", "-period", "-pk")
     return Home(
         role=user.role,

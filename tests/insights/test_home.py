@@ -218,6 +218,8 @@ def test_a_reseller_admin_without_pricing_plans_is_told_where_they_come_from(
 def test_a_team_lead_sees_their_teams_cost_and_no_bills(
     client_a: TenantClient, world: World
 ) -> None:
+    team_create(actor=None, name="New team", leads=[world.lead])  # bound to no cost yet
+
     source, text = page(client_a, world.lead)
 
     # The Web team's allocated cost: EC2 20.20 in February, 10.10 in January.
@@ -232,6 +234,7 @@ def test_a_team_lead_sees_their_teams_cost_and_no_bills(
     assert "Amazon S3" not in services and "Amazon RDS" not in services  # the Data team's
     assert "Accounts that moved most" not in text
     assert f'<a href="/org/teams/{world.web.pk}/">Web team</a>' in source
+    assert "Your teams Team Month to date New team no cost yet Web team 20.20 USD" in text
     assert "Data team" not in text
     assert "Bills loaded" not in text and "No bill loaded" not in text
 
@@ -376,17 +379,12 @@ def test_each_role_asks_a_constant_number_of_queries(
         Role.END_CUSTOMER: world.customer,
     }
     before = {role: _queries(client_a, user) for role, user in users.items()}
-    # More of everything: services, accounts, a payer, bills, teams, invoices.
     files = use_fake_files(tmp_path / "more", monkeypatch)
     (tmp_path / "more").mkdir()
-    ingest(
-        files,
-        [
-            cost("2026-02-0" + str(n), f"41000000000{n}", f"Service {n}", "5", payer="777788889999")
-            for n in range(1, 10)
-        ],
-        name="more.csv",
-    )
+    more = [
+        cost(f"2026-02-0{n}", f"41000000000{n}", f"S{n}", "5", payer="7" * 12) for n in range(1, 10)
+    ]
+    ingest(files, more, name="more.csv")  # more services, accounts, a payer, bills
     for n in range(3):
         team_create(actor=None, name=f"Extra team {n}", leads=[world.lead])
     unit = BillingUnit.objects.get(end_customer=world.globex)
