@@ -75,11 +75,10 @@
         filters.push({ mode: row.querySelector("[data-filter-mode]").value, dimension, value });
       }
     }
-    const start = field("start").value;
     const last = field("to").value;
     return {
       period: field("period").value,
-      start,
+      start: field("start").value,
       end: last ? addDays(last, 1) : "",
       granularity: field("granularity").value,
       metric: field("metric").value,
@@ -142,71 +141,53 @@
 
   // ---- filter rows
 
+  // An element with properties (className, textContent, value...) and attributes.
+  function make(tag, props, attrs) {
+    const node = Object.assign(document.createElement(tag), props || {});
+    for (const [name, value] of Object.entries(attrs || {})) node.setAttribute(name, value);
+    return node;
+  }
+
   function option(value, label, selected) {
-    const element = document.createElement("option");
-    element.value = value;
-    element.textContent = label;
-    element.selected = Boolean(selected);
-    return element;
+    return make("option", { value, textContent: label, selected: Boolean(selected) });
   }
 
   function datalistFor(dimension) {
     const id = `explorer-values-${dimension.replace(/[^A-Za-z0-9_-]/g, "_")}`;
-    let list = document.getElementById(id);
-    if (!list) {
-      list = document.createElement("datalist");
-      list.id = id;
-      form.appendChild(list);
-    }
-    return list;
+    return document.getElementById(id) || form.appendChild(make("datalist", { id }));
   }
 
   async function loadValues(dimension) {
-    const current = readForm();
     const params = new URLSearchParams({ dimension });
-    const span = apiParams(current);
+    const span = apiParams(readForm());
     for (const name of ["start", "end", "view"]) if (span.get(name)) params.set(name, span.get(name));
     const key = params.toString();
-    const list = datalistFor(dimension);
-    if (valuesCache.has(key)) return valuesCache.get(key);
-    const request = fetch(`${config.urls.values}?${key}`, {
-      credentials: "same-origin", headers: { Accept: "application/json" },
-    }).then((response) => (response.ok ? response.json() : { values: [] }))
-      .then((body) => body.values || [])
-      .catch(() => []);
-    valuesCache.set(key, request);
-    const values = await request;
-    list.replaceChildren(...values.map((value) => option(value, value)));
-    return values;
+    if (!valuesCache.has(key)) {
+      valuesCache.set(key, fetch(`${config.urls.values}?${key}`, {
+        credentials: "same-origin", headers: { Accept: "application/json" },
+      }).then((response) => (response.ok ? response.json() : { values: [] }))
+        .then((body) => body.values || [])
+        .catch(() => []));
+    }
+    const values = await valuesCache.get(key);
+    datalistFor(dimension).replaceChildren(...values.map((value) => option(value, value)));
   }
 
   function filterRow(row) {
-    const item = document.createElement("li");
-    item.className = "filter-row";
-    item.setAttribute("data-filter-row", "");
-    const dimension = document.createElement("select");
-    dimension.setAttribute("data-filter-dimension", "");
-    dimension.setAttribute("aria-label", "Dimension");
+    const item = make("li", { className: "filter-row" }, { "data-filter-row": "" });
+    const dimension = make("select", {}, { "data-filter-dimension": "", "aria-label": "Dimension" });
     for (const d of config.options.dimensions) dimension.appendChild(option(d.key, d.label, d.key === row.dimension));
     if (row.dimension && !dimensionLabels.has(row.dimension)) {
       dimension.appendChild(option(row.dimension, dimensionLabel(row.dimension), true));
     }
-    const mode = document.createElement("select");
-    mode.setAttribute("data-filter-mode", "");
-    mode.setAttribute("aria-label", "Match");
+    const mode = make("select", {}, { "data-filter-mode": "", "aria-label": "Match" });
     mode.append(option("filter", "is", row.mode !== "exclude"), option("exclude", "is not", row.mode === "exclude"));
-    const value = document.createElement("input");
-    value.type = "text";
-    value.placeholder = "value";
-    value.value = row.value || "";
-    value.setAttribute("data-filter-value", "");
-    value.setAttribute("aria-label", "Value");
-    value.setAttribute("list", datalistFor(dimension.value).id);
-    const remove = document.createElement("button");
-    remove.type = "button";
-    remove.className = "link remove";
-    remove.textContent = "Remove";
-    remove.setAttribute("aria-label", "Remove this filter");
+    const value = make("input", { type: "text", placeholder: "value", value: row.value || "" }, {
+      "data-filter-value": "", "aria-label": "Value", list: datalistFor(dimension.value).id,
+    });
+    const remove = make("button", { type: "button", className: "link remove", textContent: "Remove" }, {
+      "aria-label": "Remove this filter",
+    });
 
     dimension.addEventListener("change", () => {
       value.setAttribute("list", datalistFor(dimension.value).id);
@@ -228,15 +209,13 @@
 
   function showNoFilters() {
     const none = page.rows.querySelector("[data-no-filters]");
-    const any = page.rows.querySelector("[data-filter-row]");
-    if (none) none.hidden = Boolean(any);
+    if (none) none.hidden = Boolean(page.rows.querySelector("[data-filter-row]"));
   }
 
   function buildFilterRows() {
-    const none = document.createElement("li");
-    none.className = "muted";
-    none.setAttribute("data-no-filters", "");
-    none.textContent = "No filters: every cost you may see.";
+    const none = make("li", { className: "muted", textContent: "No filters: every cost you may see." }, {
+      "data-no-filters": "",
+    });
     page.rows.replaceChildren(none, ...state.filters.map(filterRow));
     showNoFilters();
     page.addFilter.hidden = false;
@@ -281,11 +260,8 @@
     let response;
     let body;
     try {
-      response = await fetch(`${config.urls.api}?${api}`, {
-        credentials: "same-origin",
-        headers: { Accept: "application/json" },
-        signal: controller.signal,
-      });
+      const headers = { Accept: "application/json" };
+      response = await fetch(`${config.urls.api}?${api}`, { credentials: "same-origin", headers, signal: controller.signal });
       body = await response.json().catch(() => ({}));
     } catch (error) {
       if (error.name === "AbortError") return;
@@ -303,8 +279,6 @@
     render(body);
   }
 
-  const FIELD_CONTROLS = { start: "start", end: "to", granularity: "granularity", metric: "metric", limit: "limit", group_by: "group_by" };
-
   function showError(error) {
     for (const element of form.querySelectorAll(".has-error")) element.classList.remove("has-error");
     if (!error) {
@@ -315,18 +289,17 @@
     }
     page.error.textContent = error.message;
     page.error.hidden = false;
-    const name = FIELD_CONTROLS[error.field];
-    const control = name && field(name);
+    const control = error.field && field(error.field === "end" ? "to" : error.field);
     if (control) control.closest("label").classList.add("has-error");
     if (error.field === "filter" || error.field === "exclude") form.querySelector(".explorer-filters").classList.add("has-error");
     page.result.hidden = true;
     page.tableCard.hidden = true;
   }
 
-  function element(tag, className, text) {
-    const node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined) node.textContent = text;
+  // An element with a class and children (strings become text).
+  function element(tag, className, ...children) {
+    const node = make(tag, className ? { className } : {});
+    node.append(...children);
     return node;
   }
 
@@ -342,9 +315,8 @@
     if (!locked.length) return;
     page.locked.append(element("span", "muted", config.view ? `Locked by the billing view ${config.view.name}:` : "Limited to what you may see:"));
     for (const item of locked) {
-      const chip = element("span", "chip locked");
+      const chip = element("span", "chip locked", element("span", "chip-label", `${dimensionLabel(item.dimension)}:`), ` ${item.values.join(", ") || "any"}`);
       chip.title = "Locked: it cannot be removed here";
-      chip.append(element("span", "chip-label", `${dimensionLabel(item.dimension)}:`), document.createTextNode(` ${item.values.join(", ") || "any"}`));
       page.locked.append(chip);
     }
   }
@@ -352,48 +324,38 @@
   function renderSummary(answer) {
     const money = (amount, sign) => charts.formatMoney(amount, answer.currency, { sign });
     const percent = answer.change_percent === null ? "" : ` (${charts.formatPercent(answer.change_percent)})`;
-    const change = element("span", `change ${changeClass(answer.change)}`, `${money(answer.change, true)}${percent}`);
-    const total = element("div", "figure");
-    total.append(element("span", "figure-label", `${metricLabels.get(answer.metric) || answer.metric}, ${charts.periodText(answer.start, answer.end)}`), element("strong", "figure-value", money(answer.total)));
-    const previous = element("div", "figure");
-    previous.append(element("span", "figure-label", `Previous period, ${charts.periodText(answer.previous_start, answer.previous_end)}`), element("span", "figure-value", money(answer.previous_total)));
-    const delta = element("div", "figure");
-    delta.append(element("span", "figure-label", "Change"), change);
-    page.summary.replaceChildren(total, previous, delta);
+    const figure = (label, value) => element("div", "figure", element("span", "figure-label", label), value);
+    const metric = metricLabels.get(answer.metric) || answer.metric;
+    page.summary.replaceChildren(
+      figure(`${metric}, ${charts.periodText(answer.start, answer.end)}`, element("strong", "figure-value", money(answer.total))),
+      figure(`Previous period, ${charts.periodText(answer.previous_start, answer.previous_end)}`, element("span", "figure-value", money(answer.previous_total))),
+      figure("Change", element("span", `change ${changeClass(answer.change)}`, `${money(answer.change, true)}${percent}`)),
+    );
   }
 
   function renderTable(answer) {
     const labels = answer.group_by_labels && answer.group_by_labels.length ? answer.group_by_labels : ["Group"];
     const money = (amount, sign) => charts.formatMoney(amount, answer.currency, { sign });
-    const head = element("tr");
-    for (const label of labels) head.append(element("th", "", label));
+    // Total, previous total, change and change %: of a group, or of the answer.
+    const amounts = (tag, item) => [
+      element(tag, "num", money(item.total)),
+      element(tag, "num", money(item.previous_total)),
+      element(tag, `num ${changeClass(item.change)}`, money(item.change, true)),
+      element(tag, `num ${changeClass(item.change)}`, charts.formatPercent(item.change_percent)),
+    ];
+    const head = element("tr", "", ...labels.map((label) => element("th", "", label)));
     for (const label of ["Total", "Previous period", "Change", "Change %"]) head.append(element("th", "num", label));
     const body = answer.groups.map((group) => {
-      const row = element("tr", charts.isOthers(group) ? "others" : "");
       const keys = group.keys && group.keys.length ? group.keys : [group.key];
-      for (const key of keys) row.append(element("td", key === "(none)" ? "muted" : "", key));
-      row.append(
-        element("td", "num", money(group.total)),
-        element("td", "num", money(group.previous_total)),
-        element("td", `num ${changeClass(group.change)}`, money(group.change, true)),
-        element("td", `num ${changeClass(group.change)}`, charts.formatPercent(group.change_percent)),
-      );
-      return row;
+      const cells = keys.map((key) => element("td", key === "(none)" ? "muted" : "", key));
+      return element("tr", charts.isOthers(group) ? "others" : "", ...cells, ...amounts("td", group));
     });
-    const foot = element("tr");
     const label = element("th", "", "Total");
     label.colSpan = labels.length;
-    foot.append(
-      label,
-      element("th", "num", money(answer.total)),
-      element("th", "num", money(answer.previous_total)),
-      element("th", `num ${changeClass(answer.change)}`, money(answer.change, true)),
-      element("th", `num ${changeClass(answer.change)}`, charts.formatPercent(answer.change_percent)),
-    );
     page.table.tHead.replaceChildren(head);
     page.table.tBodies[0].replaceChildren(...body);
     // Without grouping the one row is the total already.
-    page.table.tFoot.replaceChildren(...(answer.group_by.length ? [foot] : []));
+    page.table.tFoot.replaceChildren(...(answer.group_by.length ? [element("tr", "", label, ...amounts("th", answer))] : []));
     page.tableCard.hidden = false;
   }
 
@@ -418,18 +380,11 @@
 
   // ---- wiring
 
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    schedule(0);
-  });
+  form.addEventListener("submit", (event) => { event.preventDefault(); schedule(0); });
   field("period").addEventListener("change", () => { onPeriodChange(); schedule(0); });
-  for (const name of ["start", "to"]) {
-    field(name).addEventListener("change", () => { onDateChange(); schedule(150); });
-  }
-  for (const name of ["granularity", "metric"]) field(name).addEventListener("change", () => schedule(0));
-  field("limit").addEventListener("change", () => schedule(150));
-  for (const select of form.querySelectorAll('[data-field="group_by"]')) {
-    select.addEventListener("change", () => schedule(0));
+  for (const name of ["start", "to"]) field(name).addEventListener("change", () => { onDateChange(); schedule(150); });
+  for (const name of ["granularity", "metric", "limit", "group_by"]) {
+    for (const control of form.querySelectorAll(`[data-field="${name}"]`)) control.addEventListener("change", () => schedule(0));
   }
   for (const link of document.querySelectorAll("[data-preset-link]")) {
     link.addEventListener("click", (event) => {
