@@ -26,6 +26,10 @@ from insights.serializers import (
 from portal.core.apis import ScopedAPIMixin
 from portal.core.errors import ApplicationError
 
+DIMENSION_PATTERN = (
+    r"^(service|account|payer|region|charge_category|usage_type|team|end_customer"
+    r"|tag:.+|category:.+)$"
+)
 VIEW_PARAMETER = OpenApiParameter(
     "view", int, description="A billing view's id: its filters are applied and locked."
 )
@@ -69,6 +73,7 @@ class CostApiBase(ScopedAPIMixin, APIView):
     their own scoping, so an id one may not see answers 404."""
 
     model = BillingView
+    finds_row_by_query = True  # ?view=<id>: 404 when not one this user may see
 
     def billing_view(self, request: Request) -> BillingView | None:
         raw = request.query_params.get("view")
@@ -121,7 +126,13 @@ class CostValuesApi(CostApiBase):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("dimension", str, required=True, description="e.g. service, tag:team"),
+            OpenApiParameter(
+                "dimension",
+                str,
+                required=True,
+                description="e.g. service, tag:team",
+                pattern=DIMENSION_PATTERN,
+            ),
             OpenApiParameter("start", OpenApiTypes.DATE),
             OpenApiParameter("end", OpenApiTypes.DATE, description="Exclusive."),
             VIEW_PARAMETER,

@@ -68,6 +68,15 @@ class Scope:
 
 
 def resolve_scope(user: Any, view: BillingView | None = None) -> Scope:
+    """The asker's scope, resolved once per user object (a request) and view."""
+    cache: dict[int | None, Scope] = user.__dict__.setdefault("_explorer_scopes", {})
+    key = view.pk if view is not None else None
+    if key not in cache:
+        cache[key] = _resolve(user, view)
+    return cache[key]
+
+
+def _resolve(user: Any, view: BillingView | None) -> Scope:
     role = getattr(user, "role", "")
     scope = Scope(role=role, view=view)
     scope.tag_keys = tuple(TagKey.objects.order_by("name").values_list("name", flat=True))

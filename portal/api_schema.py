@@ -2,7 +2,7 @@
 
 Every operation lists the errors it can answer, in the one error shape of
 `portal.core.api`: 400 when it reads a body or parameters, 401 and 403 when it needs a
-signed-in user, 404 when it names a row in its path.
+signed-in user, 404 when it names a row in its path (or, on views that say so, in its query).
 """
 
 from __future__ import annotations
@@ -116,7 +116,9 @@ class PortalAutoSchema(AutoSchema):
             codes.append("400")
         if not self._is_public():
             codes += ["401", "403"]
-        if any(p["in"] == "path" for p in parameters):
+        if any(p["in"] == "path" for p in parameters) or getattr(
+            self.view, "finds_row_by_query", False
+        ):
             codes.append("404")
         return codes
 
