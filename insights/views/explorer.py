@@ -34,7 +34,7 @@ from insights.query import (
 )
 from insights.selectors import explorer_options
 from portal.core.errors import ApplicationError
-from portal.users.roles import TENANT_WIDE_ROLES
+from portal.users.roles import Role
 
 PRESETS = (
     ("this_month", "This month"),
@@ -245,7 +245,7 @@ class CostExplorerView(LoginRequiredMixin, TemplateView):
             max_limit=MAX_LIMIT,
             last_day=state.end - timedelta(days=1) if state.end else None,
             csv_url=f"{reverse('cost-csv')}?{urlencode(api_params)}",
-            can_ingest=getattr(user, "role", None) in TENANT_WIDE_ROLES,
+            can_ingest=getattr(user, "role", None) == Role.ADMIN,  # who may upload bills
             explorer_config={
                 "state": state.as_json(view),
                 "options": options,
@@ -263,7 +263,7 @@ class CostExplorerView(LoginRequiredMixin, TemplateView):
                     "values": reverse("cost-values"),
                     "ingest": reverse("ingest-list"),
                 },
-                "can_ingest": getattr(user, "role", None) in TENANT_WIDE_ROLES,
+                "can_ingest": getattr(user, "role", None) == Role.ADMIN,
                 "view": {"id": view.pk, "name": view.name} if view is not None else None,
                 "error": state.error.as_dict() if state.error else None,
             },

@@ -258,11 +258,13 @@ def test_a_dimension_or_metric_the_user_may_not_use_stays_chosen_for_the_api_to_
 def test_the_empty_state_tells_who_may_ingest_how_to_get_cost(client_a: TenantClient) -> None:
     admin_page = text(logged_in(client_a, make_user(Role.ADMIN)).get("/costs/"))
     lead_page = text(logged_in(client_a, make_user(Role.TEAM_LEAD)).get("/costs/"))
+    finance_page = text(logged_in(client_a, make_user(Role.FINANCE)).get("/costs/"))
 
     assert "No cost for this period. Ingest a bill" in admin_page
     assert 'href="/costs/ingests/"' in admin_page
     assert "No cost to show for this period yet." in lead_page
     assert "Ingest a bill" not in lead_page
+    assert "Ingest a bill" not in finance_page  # only admins upload bills
 
 
 def test_a_billing_view_opens_with_its_filters_locked(client_a: TenantClient) -> None:
