@@ -31,24 +31,25 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from bench.common import ROOT
-from billing.ingest.connections import drop_staging_tables, raw_cursor
+from billing.ingest.connections import raw_cursor
 from billing.ingest.contract import STORE_SCHEMA, NormalizedBatch, Sums
 from billing.ingest.pipeline import summary_tag_keys
 from billing.ingest.publish import publish_loads
 from billing.ingest.reconcile import check_sums
 from billing.ingest.registration import register_seen_accounts
 from billing.ingest.rollup import stage_rollup
-from billing.ingest.staging import STAGE_PREFIX, PeriodLoad, StagingLoader
+from billing.ingest.staging import PeriodLoad, StagingLoader
 from billing.ingest.summaries import ROLLUP_COLUMNS, trim_scale
 from billing.ingest.tagsets import TagSetResolver
 from billing.models import IngestJob, IngestStatus, LoadedPeriod
 from billing.services.ingests import ingest_job_create
-from portal.core.connections import side_connection
+from portal.core.connections import claimed, side_connection
 
 SEED = 20260301
 PERIODS = (date(2026, 1, 1), date(2026, 2, 1), date(2026, 3, 1))
 WINDOW_DAYS = (date(2026, 4, 1) - PERIODS[0]).days
 LINE_ITEMS_PER_ROLLUP_ROW = 10
+BILLED = ("billed", "effective")  # the sums the ingest checks, in millionths
 # (id, name, accounts)
 PAYERS = (("500000000001", "Bench Explorer Holdings", 100), ("500000000002", "Bench Retail", 50))
 REGIONS = ("us-east-1", "us-west-2", "eu-west-1", "eu-central-1", "us-east-2",
@@ -145,20 +146,29 @@ def estate(rows_per_month: int) -> Estate:
     tag_texts, tag_team = _tag_sets(rng)
     # Rows a cost line gives a month: usage and purchases daily, tax and credits monthly.
     per_line = 0.9 * 0.97 * 30 * 0.93 + 0.01 * 30 + 0.09
-    count = max(50, round(rows_per_month / LINE_ITEMS_PER_ROLLUP_ROW / per_line))
-    account = _weighted(rng, rng.lognormal(0, 1.2, 150), count)
-    category = _weighted(rng, np.array(CATEGORY_WEIGHTS), count)
+    lines = max(50, round(rows_per_month / LINE_ITEMS_PER_ROLLUP_ROW / per_line))
+    # A bill key (account, usage type, region, charge category) is shared by resources of
+    # several tag sets (apps, envs) or, for a fifth of them and for tax and credits, none.
+    bases = round(lines / 2.2)
+    account = _weighted(rng, rng.lognormal(0, 1.2, 150), bases)
+    category = _weighted(rng, np.array(CATEGORY_WEIGHTS), bases)
     usage = _usage_types(rng, cat, category)
     service = np.where(usage >= 0, cat.usage_service[np.maximum(usage, 0)], 0)
     monthly = category >= CATEGORIES.index("Tax")
     service[monthly] = _weighted(rng, cat.service_weights, int(monthly.sum()))
     usage[monthly] = -1
-    region = _weighted(rng, np.array(REGION_WEIGHTS, float), count)
+    region = _weighted(rng, np.array(REGION_WEIGHTS, float), bases)
     region[np.isin(service, [cat.services.index(s) for s in GLOBAL_SERVICES])] = -1
+    tagged = ~monthly & (rng.random(bases) < 0.8)
+    base = np.repeat(np.arange(bases), np.where(tagged, 1 + rng.poisson(1.5, bases), 1))
+    account, service, usage, region, category = (
+        column[base] for column in (account, service, usage, region, category)
+    )
+    count = len(base)
     team = np.where(rng.random(count) < 0.75, owner_team[account], rng.integers(12, size=count))
     tag_set = np.full(count, -1)
     for t in range(len(TEAMS)):
-        chosen = (team == t) & (rng.random(count) < 0.8)
+        chosen = (team == t) & tagged[base]
         tag_set[chosen] = rng.choice(np.flatnonzero(tag_team == t), int(chosen.sum()))
     keys = np.stack([account, service, usage, region, category, tag_set], axis=1)
     _, first_of_each = np.unique(keys, axis=0, return_index=True)
@@ -175,8 +185,7 @@ def estate(rows_per_month: int) -> Estate:
         "lines": rng.lognormal(0, 0.8, count),  # relative line items per rollup row
     }  # fmt: skip
     combos = {name: values[keep] for name, values in combos.items()}
-    accounts = [str(i) for i in ids]
-    return Estate(cat, accounts, names, payer, tag_texts, combos)
+    return Estate(cat, [str(i) for i in ids], names, payer, tag_texts, combos)
 
 
 def _weighted(rng: np.random.Generator, weights: np.ndarray, size: int) -> np.ndarray:
@@ -271,7 +280,6 @@ def rollup_table(world: Estate, period: date, part: PayerMonth, tag_ids: pa.Arra
     line = cols["line"]
     days = [f"{period + timedelta(days=n)}" for n in range(31)]
     usage = c["usage"][line]
-    unit = np.where(usage >= 0, usage, -1)
     text = {
         "day": _names(days, cols["day"]),
         "sub_account_id": _names(world.accounts, c["account"][line]),
@@ -280,8 +288,8 @@ def rollup_table(world: Estate, period: date, part: PayerMonth, tag_ids: pa.Arra
         "region_id": _names(list(REGIONS), c["region"][line]),
         "charge_category": _names(list(CATEGORIES), c["category"][line]),
         "x_usage_type": _names(cat.usage_types, usage),
-        "pricing_unit": _names(cat.units, unit),
-        "tag_set_id": pc.take(tag_ids, pa.array(c["tag_set"][line], mask=c["tag_set"][line] < 0)),
+        "pricing_unit": _names(cat.units, usage),
+        "tag_set_id": _names(tag_ids.to_pylist(), c["tag_set"][line]),
         "billed_cost": _decimal_text(cols["billed"]),
         "effective_cost": _decimal_text(cols["effective"]),
         "list_cost": _decimal_text(cols["list"]),
@@ -306,20 +314,15 @@ def _decimal_text(millionths: np.ndarray, *, null_below: int | None = None) -> p
     words = np.empty((len(millionths), 2), np.int64)
     words[:, 0], words[:, 1] = millionths, millionths >> 63
     mask = None if null_below is None else pa.array(millionths < null_below)
-    values = pa.Array.from_buffers(
-        pa.decimal128(38, 6), len(millionths), [None, pa.py_buffer(words)]
-    )
+    buffers = [None, pa.py_buffer(words)]
+    values = pa.Array.from_buffers(pa.decimal128(38, 6), len(millionths), buffers)
     text = trim_scale(pc.cast(values, pa.string()))
     return text if mask is None else pc.if_else(mask, pa.scalar(None, pa.string()), text)
 
 
 def _sums(part: PayerMonth) -> Sums:
-    millionths = Decimal("0.000001")
-    return Sums(
-        rows=int(part.columns["row_count"].sum()),
-        billed_cost=int(part.columns["billed"].sum()) * millionths,
-        effective_cost=int(part.columns["effective"].sum()) * millionths,
-    )
+    amounts = (int(part.columns[name].sum()) * Decimal("0.000001") for name in BILLED)
+    return Sums(int(part.columns["row_count"].sum()), *amounts)
 
 
 def is_loaded(period: date, rows: int) -> bool:
@@ -337,16 +340,31 @@ def load_month(world: Estate, period: date, rows: int) -> IngestJob:
     about = {"seed": SEED, "period": f"{period}", "line_items": rows, "payers": PAYERS}
     descriptor.write_text(json.dumps({"generated_cost_rollup": about}))
     job = ingest_job_create(actor=None, paths=[descriptor], enqueue=False)
-    job.status, job.started_at, job.attempts = IngestStatus.RUNNING, timezone.now(), 1
-    job.formats, job.rows_total = ["generated cost rollup"], rows
-    job.save()
+    # Held while it runs, as a worker holds it: others take a running job without its
+    # claim for one whose process is gone, and drop its staging tables.
+    with claimed("ingest", job.pk):
+        job.status, job.started_at, job.attempts = IngestStatus.RUNNING, timezone.now(), 1
+        job.formats, job.rows_total = ["generated cost rollup"], rows
+        job.save()
+        loads = _stage(world, period, parts, job.pk)
+        publish_loads(job=job, loads=loads, tag_keys=summary_tag_keys())
+        job.notes = register_seen_accounts(actor=None, loads=loads)
+        job.rows_read = job.rows_stored = rows
+        job.status, job.finished_at = IngestStatus.SUCCEEDED, timezone.now()
+        job.message = f"Stored {period:%Y-%m} of payers {', '.join(p for p, _, _ in PAYERS)}."
+        job.save()
+    return job
+
+
+def _stage(world: Estate, period: date, parts: list[PayerMonth], job_id: int) -> list[PeriodLoad]:
+    """The staging tables of each payer's month, as an ingest that read them leaves them."""
     schema = connection.schema_name  # type: ignore[attr-defined]
     with side_connection(schema) as side:
         tag_sets = TagSetResolver(side)
         tag_ids = tag_sets.ids_for(pa.array(world.tag_texts, pa.string()))
         with transaction.atomic():
             cursor = raw_cursor()
-            loader = StagingLoader(cursor, job_id=job.pk, tag_sets=tag_sets)
+            loader = StagingLoader(cursor, job_id=job_id, tag_sets=tag_sets)
             for part in parts:
                 key = (f"{period}", PAYERS[part.payer][0])
                 batch = NormalizedBatch(
@@ -359,14 +377,7 @@ def load_month(world: Estate, period: date, rows: int) -> IngestJob:
             for load, part in zip(loads, parts, strict=True):
                 _fill(load, world, part, period, tag_ids, cursor)
             check_sums(loads)
-    publish_loads(job=job, loads=loads, tag_keys=summary_tag_keys())
-    drop_staging_tables(f"{STAGE_PREFIX}{job.pk}_")
-    job.notes = register_seen_accounts(actor=None, loads=loads)
-    job.rows_read = job.rows_stored = rows
-    job.status, job.finished_at = IngestStatus.SUCCEEDED, timezone.now()
-    job.message = f"Stored {period:%Y-%m} of payers {', '.join(p for p, _, _ in PAYERS)}."
-    job.save()
-    return job
+    return loads
 
 
 def _fill(
