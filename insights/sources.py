@@ -1,11 +1,13 @@
 """Where a query's cost is read from, and the SQL expressions of its dimensions there.
 
-The smallest summary that holds every dimension a query uses answers it:
-- the monthly cost cube: monthly granularity over whole months (tags included);
-- the daily cost cube: daily, by the bill's columns (no tags);
-- the daily tag cost: daily, one summarized tag key with payer, account and service;
-- the cost rollup: anything else on the bill (several tag keys, or a tag with a region);
-- the allocation results of the latest runs: teams and cost categories.
+The smallest summary that keeps every dimension a query uses answers it:
+- the cost cube's grains (`billing.models.cubes`): monthly over whole months (tags
+  included), else the smallest daily grain (by service, by account, by usage type, all);
+- the daily tag cost's grains: one summarized tag key with the payer, charge category
+  and service (and account);
+- the cost rollup: anything else on the bill (two tag keys, a tag with a region);
+- the latest allocation runs' summaries (per value and day, or service), or their
+  results: teams and cost categories.
 None of them is the line items. `insights.selectors` turns the chosen source into SQL.
 """
 
@@ -17,6 +19,7 @@ from typing import Any
 
 from psycopg import sql
 
+from billing.models.cubes import ALL_CUBE_COLUMNS, DAILY_GRAINS, MONTHLY_GRAIN, TAG_GRAINS
 from insights.query import CostQuery, add_months
 from insights.scope import Scope
 from portal.core.errors import ApplicationError
@@ -89,32 +92,27 @@ def source_for(
 ) -> Source:
     """The summary to read `query` from; `dimensions` also counts the scope's locked ones."""
     categories = {d for d in dimensions if d.startswith("category:")}
-    if scope.teams_only or "team" in dimensions or categories:
-        return _allocated(scope, params, categories, runs)
-    tags = sorted(d[4:] for d in dimensions if d.startswith("tag:"))
-    whole_months = query.start.day == 1 and query.end.day == 1
     priced = query.metric in PRICED_METRICS
+    if scope.teams_only or "team" in dimensions or categories:
+        return _allocated(scope, params, categories, runs, dimensions, priced)
+    tags = sorted(d[4:] for d in dimensions if d.startswith("tag:"))
+    needed = _columns({d for d in dimensions if not d.startswith("tag:")}, priced)
+    whole_months = query.start.day == 1 and query.end.day == 1
+    tag_grain = _smallest(TAG_GRAINS, needed)
     if query.granularity == "monthly" and whole_months:
-        source = _bill("monthly_cube", sql.SQL("billing_costcube"), monthly=True)
-        source.conditions.append(sql.SQL("c.monthly"))
+        source = _cube(MONTHLY_GRAIN, params)
     elif not tags:
-        source = _bill("daily_cube", sql.SQL("billing_costcube"), monthly=False)
-        source.conditions.append(sql.SQL("NOT c.monthly"))
-    elif (
-        len(tags) == 1
-        and not priced
-        and tags[0] in tag_keys_everywhere
-        and dimensions <= {f"tag:{tags[0]}", "payer", "account", "service", "end_customer"}
-    ):
-        source = _tag_cost(tags[0], params)
+        source = _cube(_smallest(DAILY_GRAINS, needed) or "day", params)
+    elif len(tags) == 1 and not priced and tags[0] in tag_keys_everywhere and tag_grain:
+        source = _tag_cost(tag_grain, tags[0], params)
     else:
-        source = _bill("rollup", sql.SQL("billing_cost_rollup"), monthly=False)
+        source = _bill("rollup", sql.SQL("billing_cost_rollup"), ALL_CUBE_COLUMNS)
         source.conditions.append(
             sql.SQL("c.billing_period_start >= {} AND c.billing_period_start < {}").format(
                 params(query.previous[0].replace(day=1)), params(query.end)
             )
         )
-    if source.name in ("monthly_cube", "rollup") and tags:
+    if source.name in (MONTHLY_GRAIN, "rollup") and tags:
         source.joins.append(sql.SQL("LEFT JOIN billing_tagset AS ts ON ts.id = c.tag_set_id"))
         for key in tags:
             source.expressions[f"tag:{key}"] = sql.SQL("(ts.tags ->> {})").format(params(key))
@@ -122,27 +120,55 @@ def source_for(
     return source
 
 
-def _bill(name: str, table: sql.Composable, *, monthly: bool) -> Source:
-    columns = {
-        dim: sql.SQL("c.{}").format(sql.Identifier(col)) for dim, col in BILL_COLUMNS.items()
-    }
-    return Source(name=name, table=table, expressions=columns, monthly_rows=monthly)  # type: ignore[arg-type]
+def _columns(dimensions: set[str], priced: bool) -> set[str]:
+    """The line item columns that bill dimensions (and pricing) read."""
+    columns = {BILL_COLUMNS[d] for d in dimensions if d in BILL_COLUMNS}
+    if "end_customer" in dimensions or priced:
+        columns |= {"sub_account_id", "billing_account_id"}
+    if priced:
+        columns |= {"service_name", "x_usage_type"}
+    return columns
 
 
-def _tag_cost(key: str, params: Params) -> Source:
+def _smallest(grains: dict[str, tuple[str, ...]], needed: set[str]) -> str | None:
+    """The first (smallest) grain that keeps every needed column."""
+    return next((grain for grain, kept in grains.items() if needed <= set(kept)), None)
+
+
+def _bill(name: str, table: sql.Composable, kept: tuple[str, ...]) -> Source:
     columns: dict[str, sql.Composable] = {
-        dim: sql.SQL("c.{}").format(sql.Identifier(BILL_COLUMNS[dim]))
-        for dim in ("service", "account", "payer")
+        dim: sql.SQL("c.{}").format(sql.Identifier(col))
+        for dim, col in BILL_COLUMNS.items()
+        if col in kept
     }
-    columns[f"tag:{key}"] = sql.SQL("c.tag_value")
-    source = Source(
-        name="daily_tag_cost", table=sql.SQL("billing_dailytagcost"), expressions=columns
-    )
-    source.conditions.append(sql.SQL("c.tag_key = {}").format(params(key)))
+    return Source(name=name, table=table, expressions=columns)
+
+
+def _cube(grain: str, params: Params) -> Source:
+    kept = ALL_CUBE_COLUMNS if grain == MONTHLY_GRAIN else DAILY_GRAINS[grain]
+    source = _bill(grain, sql.SQL("billing_costcube"), kept)
+    source.monthly_rows = grain == MONTHLY_GRAIN
+    source.conditions.append(sql.SQL("c.grain = {}").format(params(grain)))
     return source
 
 
-def _allocated(scope: Scope, params: Params, categories: set[str], runs: list[int]) -> Source:
+def _tag_cost(grain: str, key: str, params: Params) -> Source:
+    source = _bill(grain, sql.SQL("billing_dailytagcost"), TAG_GRAINS[grain])
+    source.expressions[f"tag:{key}"] = sql.SQL("c.tag_value")
+    source.conditions.append(
+        sql.SQL("c.grain = {} AND c.tag_key = {}").format(params(grain), params(key))
+    )
+    return source
+
+
+def _allocated(
+    scope: Scope,
+    params: Params,
+    categories: set[str],
+    runs: list[int],
+    dimensions: set[str],
+    priced: bool,
+) -> Source:
     names = {d[9:] for d in categories}
     team_category = scope.team_category.name if scope.team_category else None
     if len(names | ({team_category} if scope.teams_only or not names else set())) > 1:
@@ -155,14 +181,27 @@ def _allocated(scope: Scope, params: Params, categories: set[str], runs: list[in
         dim: sql.SQL("NULLIF(c.{}, '')").format(sql.Identifier(col))
         for dim, col in ALLOCATED_COLUMNS.items()
     }
+    others = {d for d in dimensions if d != "team" and not d.startswith("category:")}
+    if not priced and others <= {"service"}:
+        # The run's summary: per value and day, and per service where one is asked for.
+        by_service = bool(others)
+        columns = {"service": sql.SQL("NULLIF(c.service_name, '')")} if by_service else {}
+        source = Source(
+            name="allocation_summary",
+            table=sql.SQL("allocation_allocationsummary"),
+            expressions=columns,
+            allocated=True,
+        )
+        source.conditions.append(sql.SQL("c.by_service = {}").format(params(by_service)))
+    else:
+        source = Source(
+            name="allocation",
+            table=sql.SQL("allocation_allocationresult"),
+            expressions=columns,
+            allocated=True,
+        )
     for name in categories:
         columns[name] = sql.SQL("c.value")
-    source = Source(
-        name="allocation",
-        table=sql.SQL("allocation_allocationresult"),
-        expressions=columns,
-        allocated=True,
-    )
     source.conditions.append(sql.SQL("c.run_id = ANY({})").format(params(runs)))
     if not names:
         values, teams = (

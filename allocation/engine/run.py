@@ -4,7 +4,8 @@ The version in force is compiled into one `CASE` (and a parallel `CASE` giving t
 matched rule's id); one statement groups the period's cost rollup (its line items summed
 per day and combination of the columns rules read) by value, day, account, service, usage
 type, pricing unit and rule into the run's rows, and one more writes them into its results
-with the split rules applied. The new run replaces the results of the period's previous
+with the split rules applied, and one sums those per value and day for the cost
+explorer (`AllocationSummary`). The new run replaces the results of the period's previous
 run of the category in the same transaction, so readers see the old results or the new,
 never a mix; the previous run is kept, marked replaced.
 """
@@ -28,6 +29,7 @@ from allocation.engine.split_results import write_results
 from allocation.models import (
     AllocationResult,
     AllocationRun,
+    AllocationSummary,
     CostCategory,
     Rule,
     RuleSet,
@@ -42,6 +44,7 @@ from portal.core.errors import ApplicationError
 from portal.core.liveness import STOPPED_RUN_MESSAGE, run_fail, work_fail_stopped
 
 SQL = (Path(__file__).resolve().parent.parent / "sql" / "allocate.sql").read_text()
+SUMMARY_SQL = (Path(__file__).resolve().parent.parent / "sql" / "summary.sql").read_text()
 PROVIDER = "AWS"
 # For the statement allocating the month: its hash tables (a month's rollup rows gathered
 # per combination of the columns the rules read) fit in memory instead of spilling to
@@ -183,6 +186,8 @@ def _execute(*, actor: Any, run: AllocationRun) -> AllocationRun:
     _step(run, RunStep.SPLITTING)
     splits = list(ruleset.splits.all()) if ruleset is not None else []
     notes += write_results(run, splits)
+    with connection.cursor() as cursor:
+        cursor.execute(SUMMARY_SQL, {"runs": [run.pk]})
     if ruleset is not None:
         notes += _idle_rules(run, ruleset)
     _step(run, RunStep.REPLACING)
@@ -247,8 +252,7 @@ def _replace_previous(run: AllocationRun) -> list[int]:
     )
     # Their results in one statement, not loaded by the ORM first.
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"DELETE FROM {AllocationResult._meta.db_table} WHERE run_id = ANY(%s)", [previous]
-        )
+        for table in (AllocationResult._meta.db_table, AllocationSummary._meta.db_table):
+            cursor.execute(f"DELETE FROM {table} WHERE run_id = ANY(%s)", [previous])
     AllocationRun.objects.filter(pk__in=previous).update(status=RunStatus.REPLACED)
     return previous

@@ -19,10 +19,14 @@ from psycopg import sql
 from billing.ingest.rollup import rollup_table_name
 from billing.ingest.staging import PeriodLoad
 from billing.models import CostCube, DailyTagCost, IngestJob, IngestPeriodSum, LoadedPeriod
+from billing.models.cubes import DAILY_GRAINS, TAG_GRAINS
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 CUBE_SQL = (SQL_DIR / "cost_cube.sql").read_text()
+CUBE_GRAIN_SQL = (SQL_DIR / "cube_grain.sql").read_text()
 TAG_COST_SQL = (SQL_DIR / "daily_tag_cost.sql").read_text()
+TAG_GRAIN_SQL = (SQL_DIR / "tag_grain.sql").read_text()
+FIXED_COLUMNS = ("billing_account_id", "charge_category")  # in every grain's SQL
 # Partitioned tables and their partitions' names: <table>_<YYYY_MM> for a period,
 # <table>_<YYYY_MM>_j<job>_<index> for a payer's month.
 LINE_ITEMS = "billing_cost_line_item"
@@ -108,11 +112,34 @@ def _publish_one(
 def rebuild_summaries(
     cursor: Any, *, period: date, payer: str, leaf: str, tag_keys: list[str]
 ) -> None:
-    """Fill the explorer's summaries of a payer's month from its attached rollup `leaf`."""
+    """Fill the explorer's summaries of a payer's month from its attached rollup `leaf`:
+    the largest grains from the rollup, the smaller ones from those."""
     rollup = sql.Identifier(rollup_table_name(leaf))
     params = {"period": period, "payer": payer, "tag_keys": tag_keys}
-    for statement in (CUBE_SQL, TAG_COST_SQL):
-        cursor.execute(sql.SQL(statement).format(rollup=rollup), params)
+    cursor.execute(sql.SQL(CUBE_SQL).format(rollup=rollup), params)
+    for grain, kept in DAILY_GRAINS.items():
+        if grain != "day":
+            _fill_grain(cursor, CUBE_GRAIN_SQL, "c", kept, {**params, "grain": grain})
+    if tag_keys:
+        cursor.execute(sql.SQL(TAG_COST_SQL).format(rollup=rollup), params)
+        for grain, kept in TAG_GRAINS.items():
+            if grain != "tag_account":
+                _fill_grain(cursor, TAG_GRAIN_SQL, "t", kept, {**params, "grain": grain})
+
+
+def _fill_grain(
+    cursor: Any, template: str, alias: str, kept: tuple[str, ...], params: dict[str, Any]
+) -> None:
+    columns = [column for column in kept if column not in FIXED_COLUMNS]
+    cursor.execute(
+        sql.SQL(template).format(
+            names=sql.SQL("").join(sql.SQL("{}, ").format(sql.Identifier(c)) for c in columns),
+            columns=sql.SQL("").join(
+                sql.SQL("{}, ").format(sql.Identifier(alias, c)) for c in columns
+            ),
+        ),
+        params,
+    )
 
 
 def _swap(

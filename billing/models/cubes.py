@@ -1,6 +1,9 @@
 """Summaries of the cost rollup that the cost explorer reads, rebuilt at each publish.
 
-Both are replaced for a billing period and payer in the transaction that publishes its
+Both tables hold several grains, each the bill summed over the dimensions it does not
+keep (those columns are null in its rows): a query reads the smallest grain that keeps
+every dimension it uses, a few thousand rows a month instead of the rollup's million.
+They are replaced for a billing period and payer in the transaction that publishes its
 line items and rollup (`billing.ingest.publish`), so they always agree with the store.
 """
 
@@ -10,19 +13,37 @@ from django.db import models
 
 from portal.core.fields import ExactNumericField
 
+# The columns each grain keeps besides the day (line item column names), smallest first.
+# "day" keeps them all; "month" is one row per month that also keeps the tag set.
+ALL_CUBE_COLUMNS = (
+    "billing_account_id",
+    "sub_account_id",
+    "service_name",
+    "region_id",
+    "charge_category",
+    "x_usage_type",
+)
+DAILY_GRAINS = {
+    "day_service": ("billing_account_id", "service_name", "region_id", "charge_category"),
+    "day_account": ("billing_account_id", "sub_account_id", "region_id", "charge_category"),
+    "day_usage": ("billing_account_id", "service_name", "x_usage_type", "charge_category"),
+    "day": ALL_CUBE_COLUMNS,
+}
+MONTHLY_GRAIN = "month"
+TAG_GRAINS = {
+    "tag": ("billing_account_id", "charge_category"),
+    "tag_service": ("billing_account_id", "service_name", "charge_category"),
+    "tag_account": ("billing_account_id", "sub_account_id", "service_name", "charge_category"),
+}
+
 
 class CostCube(models.Model):
-    """Cost per day (or per month) and combination of the bill's dimensions.
-
-    Daily rows (`monthly` false) sum over tag sets, so `tag_set` is null there; monthly
-    rows (`day` = the period's first day) keep the tag set, since a month has few
-    combinations. Column names are the line item's.
-    """
+    """Cost per day (or month) and combination of the dimensions its grain keeps."""
 
     billing_period_start = models.DateField()
     billing_account_id = models.TextField()
-    day = models.DateField()
-    monthly = models.BooleanField()
+    grain = models.CharField(max_length=16)
+    day = models.DateField(help_text="The period's first day in the monthly grain.")
     sub_account_id = models.TextField(null=True)
     service_name = models.TextField(null=True)
     region_id = models.TextField(null=True)
@@ -38,18 +59,20 @@ class CostCube(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["monthly", "day"], name="costcube_grain_day"),
+            models.Index(fields=["grain", "day"], name="costcube_grain_day"),
+            # An end customer's accounts among many.
+            models.Index(fields=["grain", "sub_account_id", "day"], name="costcube_grain_account"),
             models.Index(
                 fields=["billing_period_start", "billing_account_id"], name="costcube_load"
             ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.day} {self.service_name} {self.billed_cost}"
+        return f"{self.grain} {self.day} {self.service_name} {self.billed_cost}"
 
 
 class DailyTagCost(models.Model):
-    """Cost per day, account, service and value of one summarized tag key.
+    """Cost per day and value of one summarized tag key, in the dimensions its grain keeps.
 
     Every key has rows for all cost, untagged cost under a null value, so each key's rows
     add up to the whole bill.
@@ -57,9 +80,11 @@ class DailyTagCost(models.Model):
 
     billing_period_start = models.DateField()
     billing_account_id = models.TextField()
+    grain = models.CharField(max_length=16)
     day = models.DateField()
     sub_account_id = models.TextField(null=True)
     service_name = models.TextField(null=True)
+    charge_category = models.TextField()
     tag_key = models.TextField()
     tag_value = models.TextField(null=True)
     billed_cost = ExactNumericField()
@@ -68,11 +93,11 @@ class DailyTagCost(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["tag_key", "day"], name="dailytagcost_key_day"),
+            models.Index(fields=["grain", "tag_key", "day"], name="dailytagcost_grain_key_day"),
             models.Index(
                 fields=["billing_period_start", "billing_account_id"], name="dailytagcost_load"
             ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.day} {self.tag_key}={self.tag_value}"
+        return f"{self.grain} {self.day} {self.tag_key}={self.tag_value}"

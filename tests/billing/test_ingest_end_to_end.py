@@ -71,7 +71,7 @@ def test_a_split_report_is_read_from_its_manifest(tenant_a: Tenant, tmp_path: Pa
     assert [f["name"] for f in job.files] == [p.name for p in bill.paths]
     expected = bill.expected[(JANUARY.isoformat(), PAYER)]
     assert stored()[1:] == (expected.billed_cost, expected.effective_cost)
-    by_team = DailyTagCost.objects.filter(tag_key="team")
+    by_team = DailyTagCost.objects.filter(grain="tag", tag_key="team")
     assert by_team.aggregate(t=Sum("billed_cost"))["t"] == expected.billed_cost
     assert by_team.exclude(tag_value=None).exists()
 

@@ -81,12 +81,15 @@ def test_rows_are_stored_exactly_with_sums_that_reconcile(
     assert period_sum.stored_effective_cost == Decimal("7.49")
     assert period_sum.reconciled
     # Daily summaries add up to the same totals, per dimension.
-    for monthly in (False, True):
-        cube = CostCube.objects.filter(monthly=monthly)
-        assert cube.aggregate(t=Sum("billed_cost"))["t"] == Decimal("7.6000001234")
-    web = DailyTagCost.objects.get(tag_key="team", tag_value="web")
+    for grain in ("day", "day_service", "day_account", "day_usage", "month"):
+        cube = CostCube.objects.filter(grain=grain)
+        assert cube.aggregate(t=Sum("billed_cost"))["t"] == Decimal("7.6000001234"), grain
+    for grain in ("tag", "tag_service", "tag_account"):
+        tagged = DailyTagCost.objects.filter(grain=grain, tag_key="team")
+        assert tagged.aggregate(t=Sum("billed_cost"))["t"] == Decimal("7.6000001234"), grain
+    web = DailyTagCost.objects.get(grain="tag", tag_key="team", tag_value="web")
     assert web.billed_cost == Decimal("0.0000001234")
-    untagged = DailyTagCost.objects.filter(tag_key="team", tag_value=None)
+    untagged = DailyTagCost.objects.filter(grain="tag", tag_key="team", tag_value=None)
     assert untagged.aggregate(t=Sum("billed_cost"))["t"] == Decimal("7.6")
     item = CostLineItem.objects.select_related("tag_set").get(billed_cost=Decimal("0.0000001234"))
     assert item.tag_set is not None and item.tag_set.tags == {"team": "web"}
@@ -108,7 +111,7 @@ def test_redelivering_a_period_replaces_it_for_that_payer_only(
     assert stored_total() == Decimal("6.5")
     assert stored_total(other) == Decimal("7")
     assert LoadedPeriod.objects.get(billing_account_id=PAYER).job == job
-    totals = CostCube.objects.filter(monthly=True, billing_account_id=PAYER)
+    totals = CostCube.objects.filter(grain="month", billing_account_id=PAYER)
     assert totals.aggregate(t=Sum("billed_cost"))["t"] == Decimal("6.5")
 
 
@@ -197,7 +200,7 @@ def test_summaries_are_exact_when_amounts_have_more_digits_than_the_fast_path_ho
     tiny = "0.0000000000000000000123"  # 22 decimal places: grouped in SQL instead
     job = ingest(files.add("jan.csv", batch([line(billed_cost=tiny), line(billed_cost="2")])))
     assert job.status == IngestStatus.SUCCEEDED, job.message
-    totals = CostCube.objects.filter(monthly=False)
+    totals = CostCube.objects.filter(grain="day")
     assert totals.aggregate(t=Sum("billed_cost"))["t"] == Decimal("2") + Decimal(tiny)
 
 

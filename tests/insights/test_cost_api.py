@@ -316,3 +316,26 @@ def test_month_to_date_compares_the_same_days_of_last_month(
     assert (answer["previous_start"], answer["previous_end"]) == ("2026-01-01", "2026-01-07")
     assert D(answer["total"]) == D("24.20")  # Feb 3 and 4
     assert D(answer["previous_total"]) == D("15.15")  # Jan 5 and 6, not the rest of January
+
+
+@pytest.mark.parametrize(
+    ("dimension", "wider"),
+    [
+        ("service", "account"),  # day_service against day
+        ("account", "usage_type"),  # day_account against day
+        ("usage_type", "region"),  # day_usage against day
+        ("tag:team", "service"),  # tag against tag_service
+        ("tag:team", "account"),  # tag against tag_account
+        ("team", "account"),  # allocation summary against the results
+        ("team", "service"),  # the summary per value against per service
+    ],
+)
+def test_each_grain_answers_like_the_wider_ones(
+    client_a: TenantClient, world: World, dimension: str, wider: str
+) -> None:
+    narrow = by_key(ask(client_a, world.admin, group_by=dimension, limit=100))
+    wide = ask(client_a, world.admin, group_by=f"{dimension},{wider}", limit=100)
+    summed: dict[str, Decimal] = {}
+    for group in wide["groups"]:
+        summed[group["keys"][0]] = summed.get(group["keys"][0], D(0)) + D(group["total"])
+    assert summed == narrow
