@@ -17,8 +17,9 @@ from django.db import connection
 from psycopg import sql
 
 from insights.query import NO_VALUE, CostQuery
+from insights.rows import RowSpec, row_stream
 from insights.scope import Scope
-from insights.sources import PRICED_METRICS, Params, Source, amount_expression, months_touched
+from insights.sources import PRICED_METRICS, Params, Source, months_touched
 from invoices.models import PlanCharge
 from invoices.models.plans import ChargeBasis, ChargeKind
 from invoices.money import HUNDRED
@@ -88,15 +89,14 @@ def _monthly_subtotals(
     query: CostQuery, source: Source, where: sql.Composable, params: Params
 ) -> dict[tuple[str, date], Decimal]:
     """Each customer's resale per month of the query's window (both periods)."""
-    statement = sql.SQL(
-        "SELECT {customer}, date_trunc('month', c.day)::date, sum({amount}) "
-        "FROM {table} AS c {joins} WHERE {where} GROUP BY 1, 2"
-    ).format(
-        customer=source.expressions["end_customer"],
-        amount=amount_expression(source, "resale"),
-        table=source.table,
-        joins=sql.SQL(" ").join(source.joins),
+    spec = RowSpec(
+        keys=[source.expressions["end_customer"]],
+        bucket=sql.SQL("date_trunc('month', c.day)::date"),
+        start=sql.Literal(date.min),  # every row with its month, none "previous"
         where=where,
+    )
+    statement = sql.SQL("SELECT s.k0, s.bucket, sum(s.amount) FROM ({}) AS s GROUP BY 1, 2").format(
+        row_stream(source, "resale", spec)
     )
     totals: dict[tuple[str, date], Decimal] = defaultdict(Decimal)
     with connection.cursor() as cursor:

@@ -15,7 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 from psycopg import sql
 
 from allocation.models import AllocationRun, CostCategory, RunStatus
@@ -31,8 +31,9 @@ from insights.query import (
     Point,
     dimension_label,
 )
+from insights.rows import RowSpec, row_stream
 from insights.scope import ANY_VALUE, Scope, resolve_scope
-from insights.sources import Params, Source, amount_expression, months_touched, source_for
+from insights.sources import Params, Source, months_touched, source_for
 from portal.core.errors import ApplicationError
 from portal.users.roles import Role
 
@@ -49,7 +50,6 @@ def cost_explorer(*, user: Any, query: CostQuery, view: BillingView | None = Non
     currency, tag_keys = _loaded(previous_start, query.end)
     params = Params()
     source = _source(query, scope, params, tag_keys, previous_start)
-    amount = amount_expression(source, query.metric)
     keys: list[sql.Composable] = [
         sql.SQL("coalesce({}::text, {})").format(
             source.expression(name, "group_by"), sql.Literal(NO_VALUE)
@@ -62,10 +62,13 @@ def cost_explorer(*, user: Any, query: CostQuery, view: BillingView | None = Non
     bucket = sql.SQL(
         "date_trunc('month', c.day)::date" if query.granularity == "monthly" else "c.day"
     )
+    rows_sql = row_stream(
+        source,
+        query.metric,
+        RowSpec(keys=keys, bucket=bucket, start=params(query.start), where=where),
+    )
     statement = sql.SQL(EXPLORE_SQL).format(
-        keys=sql.SQL(", ").join(
-            sql.SQL("{} AS {}").format(k, n) for k, n in zip(keys, names, strict=True)
-        ),
+        rows=rows_sql,
         names=sql.SQL(", ").join(names),
         ranked_keys=sql.SQL(", ").join(
             sql.SQL("CASE WHEN r.rank <= {limit} THEN b.{n} END").format(limit=limit, n=n)
@@ -73,18 +76,15 @@ def cost_explorer(*, user: Any, query: CostQuery, view: BillingView | None = Non
         ),
         limit=limit,
         positions=sql.SQL(", ").join(sql.Literal(i) for i in range(1, len(names) + 4)),
-        bucket=bucket,
-        amount=amount,
-        start=params(query.start),
-        table=source.table,
-        joins=sql.SQL(" ").join(source.joins),
-        where=where,
     )
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Row estimates after the owner and price joins are far too low, so the planner
+        # would sort tens of thousands of rows on text keys where hashing them is faster.
+        cursor.execute("SET LOCAL enable_sort = off")
         cursor.execute(statement, params.values)
         rows = cursor.fetchall()
-    if charges.applies(query, scope):
-        rows += charges.charge_rows(query, scope, source, where, params, previous_start)
+        if charges.applies(query, scope):
+            rows += charges.charge_rows(query, scope, source, where, params, previous_start)
     return _answer(query, scope, currency, rows)
 
 

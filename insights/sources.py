@@ -4,7 +4,7 @@ The smallest summary that keeps every dimension a query uses answers it:
 - the cost cube's grains (`billing.models.cubes`): monthly over whole months (tags
   included), else the smallest daily grain (by service, by account, by usage type, all);
 - the daily tag cost's grains: one summarized tag key with the payer, charge category
-  and service (and account);
+  and service (and account), or two keys with the payer and charge category;
 - the cost rollup: anything else on the bill (two tag keys, a tag with a region);
 - the latest allocation runs' summaries (per value and day, or service), or their
   results: teams and cost categories.
@@ -19,7 +19,13 @@ from typing import Any
 
 from psycopg import sql
 
-from billing.models.cubes import ALL_CUBE_COLUMNS, DAILY_GRAINS, MONTHLY_GRAIN, TAG_GRAINS
+from billing.models.cubes import (
+    ALL_CUBE_COLUMNS,
+    DAILY_GRAINS,
+    MONTHLY_GRAIN,
+    TAG_GRAINS,
+    TAG_PAIR_GRAIN,
+)
 from insights.query import CostQuery, add_months
 from insights.scope import Scope
 from portal.core.errors import ApplicationError
@@ -63,7 +69,6 @@ class Source:
     expressions: dict[str, sql.Composable] = field(default_factory=dict)
     monthly_rows: bool = False
     allocated: bool = False
-    priced: bool = False  # the price rule joins are in
 
     def expression(self, dimension: str, where: str) -> sql.Composable:
         found = self.expressions.get(dimension)
@@ -105,6 +110,13 @@ def source_for(
         source = _cube(_smallest(DAILY_GRAINS, needed) or "day", params)
     elif len(tags) == 1 and not priced and tags[0] in tag_keys_everywhere and tag_grain:
         source = _tag_cost(tag_grain, tags[0], params)
+    elif (
+        len(tags) == 2
+        and not priced
+        and set(tags) <= tag_keys_everywhere
+        and needed <= set(TAG_GRAINS["tag"])
+    ):
+        source = _tag_pair(tags[0], tags[1], params)
     else:
         source = _bill("rollup", sql.SQL("billing_cost_rollup"), ALL_CUBE_COLUMNS)
         source.conditions.append(
@@ -157,6 +169,19 @@ def _tag_cost(grain: str, key: str, params: Params) -> Source:
     source.expressions[f"tag:{key}"] = sql.SQL("c.tag_value")
     source.conditions.append(
         sql.SQL("c.grain = {} AND c.tag_key = {}").format(params(grain), params(key))
+    )
+    return source
+
+
+def _tag_pair(first: str, second: str, params: Params) -> Source:
+    """Two keys at once; `first` < `second` as the grain stores them."""
+    source = _bill(TAG_PAIR_GRAIN, sql.SQL("billing_dailytagcost"), TAG_GRAINS["tag"])
+    source.expressions[f"tag:{first}"] = sql.SQL("c.tag_value")
+    source.expressions[f"tag:{second}"] = sql.SQL("c.pair_value")
+    source.conditions.append(
+        sql.SQL("c.grain = {} AND c.tag_key = {} AND c.pair_key = {}").format(
+            params(TAG_PAIR_GRAIN), params(first), params(second)
+        )
     )
     return source
 
@@ -223,6 +248,18 @@ def _add_owner(
     if "end_customer" not in dimensions and not priced:
         return
     account = source.expressions["account"]
+    customers_filtered = any(d == "end_customer" for d, _ in scope.locked)
+    if priced and not customers_filtered:
+        # Only priced accounts have a resale: found by the accounts' index, not a scan
+        # (an end customer's own accounts are found so already).
+        priced_accounts = [a for a, owner in scope.account_owners.items() if owner.plan_id]
+        priced_payers = [p for p, owner in scope.payer_owners.items() if owner.plan_id]
+        match = sql.SQL("{} = ANY({})").format(account, params(priced_accounts))
+        if priced_payers and "payer" in source.expressions:
+            match = sql.SQL("({} OR {} = ANY({}))").format(
+                match, source.expressions["payer"], params(priced_payers)
+            )
+        source.conditions.append(match)
     joins = [("oa", account, scope.account_owners)]
     if "payer" in source.expressions:
         joins.append(("op", source.expressions["payer"], scope.payer_owners))
@@ -251,46 +288,6 @@ def _add_owner(
         source.expressions[f"_{name.removesuffix('_id')}"] = sql.SQL(
             "CASE WHEN oa.id IS NOT NULL THEN oa.{0} ELSE op.{0} END"
         ).format(sql.Identifier(name))
-
-
-def amount_expression(source: Source, metric: str) -> sql.Composable:
-    """The SQL of one row's amount in `metric`; priced metrics add the price rule joins."""
-    if metric not in PRICED_METRICS:
-        return sql.SQL("c.{}").format(sql.Identifier(metric))
-    plan, service = source.expressions["_plan"], source.expressions["service"]
-    usage = source.expressions["usage_type"]
-    rules = [
-        (
-            "r1",
-            "usage_type",
-            sql.SQL("r1.service_name = {} AND r1.usage_type = {}").format(service, usage),
-        ),
-        ("r2", "usage_type", sql.SQL("r2.service_name = '' AND r2.usage_type = {}").format(usage)),
-        ("r3", "service", sql.SQL("r3.service_name = {}").format(service)),
-        ("r4", "global", sql.SQL("true")),
-    ]
-    for alias, scope, condition in rules if not source.priced else ():
-        source.joins.append(
-            sql.SQL(
-                "LEFT JOIN invoices_pricerule AS {a} ON {a}.plan_id = {plan} "
-                "AND {a}.scope = {scope} AND {condition}"
-            ).format(
-                a=sql.Identifier(alias), plan=plan, scope=sql.Literal(scope), condition=condition
-            )
-        )
-    if not source.priced:
-        source.conditions.append(sql.SQL("{} IS NOT NULL").format(plan))
-        source.priced = True
-    basis = sql.SQL(
-        "(CASE {} WHEN 'effective_cost' THEN c.effective_cost "
-        "WHEN 'list_cost' THEN c.list_cost ELSE c.billed_cost END)"
-    ).format(source.expressions["_basis"])
-    resale = sql.SQL(
-        "{basis} * (100 + coalesce(r1.percent, r2.percent, r3.percent, r4.percent, 0)) / 100"
-    ).format(basis=basis)
-    if metric == "resale":
-        return resale
-    return sql.SQL("({} - {})").format(resale, basis)
 
 
 def months_touched(start: date, end: date) -> list[date]:

@@ -26,6 +26,7 @@ CUBE_SQL = (SQL_DIR / "cost_cube.sql").read_text()
 CUBE_GRAIN_SQL = (SQL_DIR / "cube_grain.sql").read_text()
 TAG_COST_SQL = (SQL_DIR / "daily_tag_cost.sql").read_text()
 TAG_GRAIN_SQL = (SQL_DIR / "tag_grain.sql").read_text()
+TAG_PAIR_SQL = (SQL_DIR / "tag_pair.sql").read_text()
 FIXED_COLUMNS = ("billing_account_id", "charge_category")  # in every grain's SQL
 # Partitioned tables and their partitions' names: <table>_<YYYY_MM> for a period,
 # <table>_<YYYY_MM>_j<job>_<index> for a payer's month.
@@ -110,7 +111,7 @@ def _publish_one(
 
 
 def rebuild_summaries(
-    cursor: Any, *, period: date, payer: str, leaf: str, tag_keys: list[str]
+    cursor: Any, *, period: date, payer: str, leaf: str, tag_keys: list[str], pairs: bool = True
 ) -> None:
     """Fill the explorer's summaries of a payer's month from its attached rollup `leaf`:
     the largest grains from the rollup, the smaller ones from those."""
@@ -125,6 +126,8 @@ def rebuild_summaries(
         for grain, kept in TAG_GRAINS.items():
             if grain != "tag_account":
                 _fill_grain(cursor, TAG_GRAIN_SQL, "t", kept, {**params, "grain": grain})
+        if pairs:  # (False only for a migration from before the grain existed)
+            cursor.execute(sql.SQL(TAG_PAIR_SQL).format(rollup=rollup), params)
 
 
 def _fill_grain(

@@ -101,6 +101,7 @@ def _fill_for_loaded_periods(apps, schema_editor):
                 payer=loaded.billing_account_id,
                 leaf=loaded.table_name,
                 tag_keys=keys,
+                pairs=False,  # a column of billing.0007
             )
             cursor.execute(
                 f'SELECT DISTINCT billing_currency FROM "{loaded.table_name}"'  # noqa: S608

@@ -30,6 +30,8 @@ DAILY_GRAINS = {
     "day": ALL_CUBE_COLUMNS,
 }
 MONTHLY_GRAIN = "month"
+# Two keys at once ("tag_pair"): tag_key < pair_key, with the payer and charge category.
+TAG_PAIR_GRAIN = "tag_pair"
 TAG_GRAINS = {
     "tag": ("billing_account_id", "charge_category"),
     "tag_service": ("billing_account_id", "service_name", "charge_category"),
@@ -87,6 +89,8 @@ class DailyTagCost(models.Model):
     charge_category = models.TextField()
     tag_key = models.TextField()
     tag_value = models.TextField(null=True)
+    pair_key = models.TextField(null=True, help_text='The second key, in the "tag_pair" grain.')
+    pair_value = models.TextField(null=True)
     billed_cost = ExactNumericField()
     effective_cost = ExactNumericField()
     list_cost = ExactNumericField()

@@ -1,15 +1,11 @@
--- One explorer answer: cost of the period and of the previous one ({where} covers both;
--- rows before {start} are the previous period's), summed per group and date, the groups
--- ranked by their cost in the period, all but the top {limit} folded into Others (null
--- keys). Previous rows keep no date: only their total is shown.
+-- One explorer answer: the cost rows of the period and of the previous one ({rows}: keys
+-- k0.., the date bucket, whether the row is the previous period's, the amount), summed per
+-- group and date, the groups ranked by their cost in the period, all but the top {limit}
+-- folded into Others (null keys). Previous rows keep no date: only their total is shown.
 WITH base AS (
-    SELECT {keys},
-           CASE WHEN c.day < {start} THEN NULL ELSE {bucket} END AS bucket,
-           c.day < {start} AS previous,
-           sum({amount}) AS amount
-    FROM {table} AS c {joins}
-    WHERE {where}
-    GROUP BY {names}, bucket, previous
+    SELECT {names}, s.bucket, s.previous, sum(s.amount) AS amount
+    FROM ({rows}) AS s
+    GROUP BY {names}, s.bucket, s.previous
 ), ranked AS (
     SELECT {names},
            row_number() OVER (

@@ -40,6 +40,7 @@ def cost(
     billed: str,
     *,
     team: str | None = None,
+    env: str | None = None,
     payer: str = P1,
     region: str = "us-east-1",
     usage_type: str = "BoxUsage:m5.large",
@@ -62,7 +63,9 @@ def cost(
         billed_cost=billed,
         effective_cost=effective or billed,
         list_cost=billed,
-        tags=json.dumps({"team": team}) if team else None,
+        tags=json.dumps({k: v for k, v in (("team", team), ("env", env)) if v}) or None
+        if team or env
+        else None,
     )
 
 
@@ -71,8 +74,16 @@ ROWS = [
     cost("2026-01-06", A1, "Amazon S3", "5.05", team="data", usage_type="TimedStorage-ByteHrs"),
     cost("2026-01-20", A2, "Amazon EC2", "2.50", team="web", region="eu-west-1"),
     cost("2026-01-31", A2, "Amazon EC2", "1.11", category="Tax", usage_type="Tax"),
-    cost("2026-02-03", A1, "Amazon EC2", "20.20", team="web", effective="18.00"),
-    cost("2026-02-04", A1, "Amazon S3", "4.00", team="data", usage_type="TimedStorage-ByteHrs"),
+    cost("2026-02-03", A1, "Amazon EC2", "20.20", team="web", env="prod", effective="18.00"),
+    cost(
+        "2026-02-04",
+        A1,
+        "Amazon S3",
+        "4.00",
+        team="data",
+        env="dev",
+        usage_type="TimedStorage-ByteHrs",
+    ),  # fmt: skip
     cost(
         "2026-02-10",
         A3,
@@ -103,6 +114,7 @@ def build_world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> World:
     from billing.models import TagKey
 
     TagKey.objects.create(name="team")
+    TagKey.objects.create(name="env")
     files = use_fake_files(tmp_path, monkeypatch)
     ingest(files, ROWS, name="bill.csv")
     admin = make_user(Role.ADMIN, "world-admin")
