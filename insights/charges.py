@@ -17,9 +17,9 @@ from django.db import connection
 from psycopg import sql
 
 from insights.query import NO_VALUE, CostQuery
-from insights.rows import RowSpec, row_stream
+from insights.rows import Part, RowSpec, row_stream
 from insights.scope import Scope
-from insights.sources import PRICED_METRICS, Params, Source, months_touched
+from insights.sources import PRICED_METRICS, Params, months_touched
 from invoices.models import PlanCharge
 from invoices.models.plans import ChargeBasis, ChargeKind
 from invoices.money import HUNDRED
@@ -38,8 +38,7 @@ def applies(query: CostQuery, scope: Scope) -> bool:
 def charge_rows(
     query: CostQuery,
     scope: Scope,
-    source: Source,
-    where: sql.Composable,
+    parts: list[Part],
     params: Params,
     previous_start: date,
 ) -> list[tuple[Any, ...]]:
@@ -50,7 +49,7 @@ def charge_rows(
     charges = list(PlanCharge.objects.filter(plan_id__in=set(plans.values())))
     if not charges:
         return []
-    subtotals = _monthly_subtotals(query, source, where, params)
+    subtotals = _monthly_subtotals(parts, params)
     width = max(len(query.group_by), 1)
     rows: list[tuple[Any, ...]] = []
     for customer, plan_id in sorted(plans.items()):
@@ -85,18 +84,23 @@ def _customer_plans(scope: Scope, query: CostQuery) -> dict[str, int]:
     return {c: p for c, p in plans.items() if wanted is None or c in wanted}
 
 
-def _monthly_subtotals(
-    query: CostQuery, source: Source, where: sql.Composable, params: Params
-) -> dict[tuple[str, date], Decimal]:
+def _monthly_subtotals(parts: list[Part], params: Params) -> dict[tuple[str, date], Decimal]:
     """Each customer's resale per month of the query's window (both periods)."""
-    spec = RowSpec(
-        keys=[source.expressions["end_customer"]],
-        bucket=sql.SQL("date_trunc('month', c.day)::date"),
-        start=sql.Literal(date.min),  # every row with its month, none "previous"
-        where=where,
-    )
+    streams = [
+        row_stream(
+            source,
+            "resale",
+            RowSpec(
+                keys=[source.expressions["end_customer"]],
+                bucket=sql.SQL("date_trunc('month', c.day)::date"),
+                start=sql.Literal(date.min),  # every row with its month, none "previous"
+                where=where,
+            ),
+        )
+        for source, where in parts
+    ]
     statement = sql.SQL("SELECT s.k0, s.bucket, sum(s.amount) FROM ({}) AS s GROUP BY 1, 2").format(
-        row_stream(source, "resale", spec)
+        sql.SQL(" UNION ALL ").join(streams)
     )
     totals: dict[tuple[str, date], Decimal] = defaultdict(Decimal)
     with connection.cursor() as cursor:

@@ -24,6 +24,10 @@ RULES = (
 )
 
 
+# A source and the conditions of the rows read from it.
+Part = tuple[Source, sql.Composable]
+
+
 @dataclass
 class RowSpec:
     keys: list[sql.Composable]  # one expression per key column k0, k1, ...

@@ -10,6 +10,7 @@ add up to the total exactly.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -20,6 +21,7 @@ from psycopg import sql
 
 from allocation.models import AllocationRun, CostCategory, RunStatus
 from billing.models import BillingView, LoadedPeriod
+from billing.models.cubes import DAILY_GRAINS
 from insights import charges
 from insights.query import (
     METRIC_LABELS,
@@ -31,7 +33,7 @@ from insights.query import (
     Point,
     dimension_label,
 )
-from insights.rows import RowSpec, row_stream
+from insights.rows import Part, RowSpec, row_stream
 from insights.scope import ANY_VALUE, Scope, resolve_scope
 from insights.sources import Params, Source, months_touched, source_for
 from portal.core.errors import ApplicationError
@@ -49,23 +51,12 @@ def cost_explorer(*, user: Any, query: CostQuery, view: BillingView | None = Non
     previous_start, _ = query.previous
     currency, tag_keys = _loaded(previous_start, query.end)
     params = Params()
-    source = _source(query, scope, params, tag_keys, previous_start)
-    keys: list[sql.Composable] = [
-        sql.SQL("coalesce({}::text, {})").format(
-            source.expression(name, "group_by"), sql.Literal(NO_VALUE)
-        )
-        for name in query.group_by
-    ] or [sql.SQL("''::text")]
-    names = [sql.Identifier(f"k{i}") for i in range(len(keys))]
+    parts = _parts(query, scope, params, tag_keys, previous_start)
+    names = [sql.Identifier(f"k{i}") for i in range(max(len(query.group_by), 1))]
     limit = params(query.limit)
-    where = _where(query, scope, source, params, previous_start)
-    bucket = sql.SQL(
-        "date_trunc('month', c.day)::date" if query.granularity == "monthly" else "c.day"
-    )
-    rows_sql = row_stream(
-        source,
-        query.metric,
-        RowSpec(keys=keys, bucket=bucket, start=params(query.start), where=where),
+    rows_sql = sql.SQL(" UNION ALL ").join(
+        row_stream(source, query.metric, _spec(query, source, where, params))
+        for source, where in parts
     )
     statement = sql.SQL(EXPLORE_SQL).format(
         rows=rows_sql,
@@ -84,7 +75,7 @@ def cost_explorer(*, user: Any, query: CostQuery, view: BillingView | None = Non
         cursor.execute(statement, params.values)
         rows = cursor.fetchall()
         if charges.applies(query, scope):
-            rows += charges.charge_rows(query, scope, source, where, params, previous_start)
+            rows += charges.charge_rows(query, scope, parts, params, previous_start)
     return _answer(query, scope, currency, rows)
 
 
@@ -100,17 +91,52 @@ def _source(
     )
 
 
-def _where(
-    query: CostQuery, scope: Scope, source: Source, params: Params, previous_start: date
-) -> sql.Composable:
-    previous_end = query.previous[1] if previous_start < query.start else query.start
-    conditions = [
-        *source.conditions,
-        # The previous period ends where it ends: month to date compares the same days.
-        sql.SQL("(c.day >= {} AND c.day < {} OR c.day >= {} AND c.day < {})").format(
-            params(previous_start), params(previous_end), params(query.start), params(query.end)
-        ),
+def _parts(
+    query: CostQuery, scope: Scope, params: Params, tag_keys: set[str], previous_start: date
+) -> list[Part]:
+    """The sources and conditions of the query's rows: one for both periods, or, for whole
+    months by day, the current one by day and the previous one (only its total is shown)
+    from the monthly grain, a few rows per month."""
+    source = _source(query, scope, params, tag_keys, previous_start)
+    _, previous_end = query.previous
+    current, previous = (query.start, query.end), (previous_start, previous_end)
+    whole_months = query.start.day == 1 and query.end.day == 1
+    if source.name not in DAILY_GRAINS or not whole_months or previous_start >= query.start:
+        return [(source, _where(query, scope, source, params, [previous, current]))]
+    monthly = _source(
+        replace(query, granularity="monthly"), scope, params, tag_keys, previous_start
+    )
+    return [
+        (source, _where(query, scope, source, params, [current])),
+        (monthly, _where(query, scope, monthly, params, [previous])),
     ]
+
+
+def _spec(query: CostQuery, source: Source, where: sql.Composable, params: Params) -> RowSpec:
+    keys: list[sql.Composable] = [
+        sql.SQL("coalesce({}::text, {})").format(
+            source.expression(name, "group_by"), sql.Literal(NO_VALUE)
+        )
+        for name in query.group_by
+    ] or [sql.SQL("''::text")]
+    bucket = "date_trunc('month', c.day)::date" if query.granularity == "monthly" else "c.day"
+    return RowSpec(keys=keys, bucket=sql.SQL(bucket), start=params(query.start), where=where)
+
+
+def _where(
+    query: CostQuery,
+    scope: Scope,
+    source: Source,
+    params: Params,
+    periods: list[tuple[date, date]],
+) -> sql.Composable:
+    days = sql.SQL(" OR ").join(
+        sql.SQL("c.day >= {} AND c.day < {}").format(params(start), params(end))
+        for start, end in periods
+        if start < end
+    )
+    # The previous period ends where it ends: month to date compares the same days.
+    conditions = [*source.conditions, days]
     for dimension, values in (*scope.locked, *query.filters):
         conditions.append(_matches(source, scope, params, dimension, values, where="filter"))
     for dimension, values in query.excludes:
@@ -295,7 +321,7 @@ def dimension_values(
         expr=expression,
         table=source.table,
         joins=sql.SQL(" ").join(source.joins),
-        where=_where(query, scope, source, params, start),
+        where=_where(query, scope, source, params, [(start, end)]),
         limit=sql.Literal(MAX_VALUES),
     )
     with connection.cursor() as cursor:

@@ -27,6 +27,14 @@ DAILY_GRAINS = {
     "day_service": ("billing_account_id", "service_name", "region_id", "charge_category"),
     "day_account": ("billing_account_id", "sub_account_id", "region_id", "charge_category"),
     "day_usage": ("billing_account_id", "service_name", "x_usage_type", "charge_category"),
+    # What resale needs (the account's plan, its service and usage type), without regions.
+    "day_priced": (
+        "billing_account_id",
+        "sub_account_id",
+        "service_name",
+        "x_usage_type",
+        "charge_category",
+    ),
     "day": ALL_CUBE_COLUMNS,
 }
 MONTHLY_GRAIN = "month"

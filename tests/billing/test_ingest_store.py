@@ -24,6 +24,7 @@ from billing.models import (
     Organization,
     TagKey,
 )
+from billing.models.cubes import DAILY_GRAINS, MONTHLY_GRAIN, TAG_GRAINS
 from billing.services.ingests import ingest_job_create
 from portal.audit.models import AuditEntry
 from portal.tenants.models import Tenant
@@ -81,10 +82,10 @@ def test_rows_are_stored_exactly_with_sums_that_reconcile(
     assert period_sum.stored_effective_cost == Decimal("7.49")
     assert period_sum.reconciled
     # Daily summaries add up to the same totals, per dimension.
-    for grain in ("day", "day_service", "day_account", "day_usage", "month"):
+    for grain in (*DAILY_GRAINS, MONTHLY_GRAIN):
         cube = CostCube.objects.filter(grain=grain)
         assert cube.aggregate(t=Sum("billed_cost"))["t"] == Decimal("7.6000001234"), grain
-    for grain in ("tag", "tag_service", "tag_account"):
+    for grain in TAG_GRAINS:
         tagged = DailyTagCost.objects.filter(grain=grain, tag_key="team")
         assert tagged.aggregate(t=Sum("billed_cost"))["t"] == Decimal("7.6000001234"), grain
     web = DailyTagCost.objects.get(grain="tag", tag_key="team", tag_value="web")
