@@ -51,6 +51,8 @@ def publish_loads(*, job: IngestJob, loads: list[PeriodLoad], tag_keys: list[str
     with connection.cursor() as cursor:
         for index, load in enumerate(sorted(loads, key=lambda item: item.key)):
             _publish_one(cursor, job, load, index, tag_keys)
+    # Fresh statistics, so the explorer's plans fit the new rows from the first query on.
+    transaction.on_commit(_analyze_summaries)
     IngestPeriodSum.objects.bulk_create(
         IngestPeriodSum(
             job=job,
@@ -108,6 +110,12 @@ def _publish_one(
             "tag_keys": sorted(tags),
         },
     )
+
+
+def _analyze_summaries() -> None:
+    with connection.cursor() as cursor:
+        for model in (CostCube, DailyTagCost):
+            cursor.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(model._meta.db_table)))
 
 
 def rebuild_summaries(
