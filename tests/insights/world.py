@@ -83,7 +83,7 @@ ROWS = [
         team="data",
         env="dev",
         usage_type="TimedStorage-ByteHrs",
-    ),  # fmt: skip
+    ),
     cost(
         "2026-02-10",
         A3,
