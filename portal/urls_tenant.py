@@ -17,9 +17,7 @@ urlpatterns = [
     path("users/new/", user_views.UserCreateView.as_view(), name="user-create"),
     path("users/<int:pk>/", user_views.UserChangeView.as_view(), name="user-change"),
     path("audit/", AuditLogView.as_view(), name="audit-log"),
-    path(
-        "org/teams/<int:pk>/cost/", TeamCostBindingView.as_view(), name="team-cost-binding"
-    ),
+    path("org/teams/<int:pk>/cost/", TeamCostBindingView.as_view(), name="team-cost-binding"),
     path("org/", include("billing.urls")),
     path("costs/", include("insights.urls")),
     path("costs/", include("billing.ingest.urls")),
