@@ -30,6 +30,7 @@ from insights.query import (
     CostAnswer,
     CostGroup,
     CostQuery,
+    PeriodChange,
     Point,
     month_to_date,
 )
@@ -47,7 +48,7 @@ METRIC_LABELS = {"billed_cost": "Billed cost", "resale": "Cost", "margin": "Marg
 
 
 @dataclass(frozen=True)
-class MonthFigures:
+class MonthFigures(PeriodChange):
     """One metric's month to date against the same days of last month."""
 
     label: str
@@ -67,16 +68,6 @@ class MonthFigures:
         return self.previous_end - timedelta(days=1)
 
     @property
-    def change(self) -> Decimal:
-        return self.total - self.previous_total
-
-    @property
-    def change_percent(self) -> Decimal | None:
-        if not self.previous_total:
-            return None
-        return (self.change * 100 / abs(self.previous_total)).quantize(Decimal("0.01"))
-
-    @property
     def days_elapsed(self) -> int:
         return self.today.day
 
@@ -90,22 +81,12 @@ class MonthFigures:
 
 
 @dataclass(frozen=True)
-class Mover:
+class Mover(PeriodChange):
     """A service or account whose cost moved the most against the same days of last month."""
 
     name: str
     total: Decimal
     previous_total: Decimal
-
-    @property
-    def change(self) -> Decimal:
-        return self.total - self.previous_total
-
-    @property
-    def change_percent(self) -> Decimal | None:
-        if not self.previous_total:
-            return None
-        return (self.change * 100 / abs(self.previous_total)).quantize(Decimal("0.01"))
 
 
 @dataclass(frozen=True)

@@ -88,8 +88,26 @@ class Point:
     amount: Decimal
 
 
+class PeriodChange:
+    """The change of a `total` against its `previous_total`, in money and percent."""
+
+    total: Decimal
+    previous_total: Decimal
+
+    @property
+    def change(self) -> Decimal:
+        return self.total - self.previous_total
+
+    @property
+    def change_percent(self) -> Decimal | None:
+        """In percent of the previous period's; None when that was zero."""
+        if not self.previous_total:
+            return None
+        return (self.change * 100 / abs(self.previous_total)).quantize(Decimal("0.01"))
+
+
 @dataclass
-class CostGroup:
+class CostGroup(PeriodChange):
     keys: tuple[str, ...]  # one value per group-by dimension; `Others` in each for the rest
     total: Decimal
     previous_total: Decimal
@@ -102,23 +120,12 @@ class CostGroup:
         return " / ".join(self.keys) if self.keys else "Total"
 
     @property
-    def change(self) -> Decimal:
-        return self.total - self.previous_total
-
-    @property
-    def change_percent(self) -> Decimal | None:
-        """Change against the previous period in percent; None when that was zero."""
-        if not self.previous_total:
-            return None
-        return (self.change * 100 / abs(self.previous_total)).quantize(Decimal("0.01"))
-
-    @property
     def is_others(self) -> bool:
         return bool(self.keys) and all(key == OTHERS for key in self.keys)
 
 
 @dataclass
-class CostAnswer:
+class CostAnswer(PeriodChange):
     query: CostQuery
     currency: str
     total: Decimal
@@ -127,16 +134,6 @@ class CostAnswer:
     # Dimensions and filters imposed by the asker's scope (a billing view's criteria,
     # an end customer's accounts), for pages to show as locked.
     locked_filters: tuple[tuple[str, tuple[str, ...]], ...] = ()
-
-    @property
-    def change(self) -> Decimal:
-        return self.total - self.previous_total
-
-    @property
-    def change_percent(self) -> Decimal | None:
-        if not self.previous_total:
-            return None
-        return (self.change * 100 / abs(self.previous_total)).quantize(Decimal("0.01"))
 
 
 def add_months(day: date, months: int) -> date:
