@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import Q
+from django.db.models import Max, Q
 
 from billing.models import (
     Account,
     BillingTransfer,
+    CostCube,
     CostLineItem,
     LoadedPeriod,
     Organization,
@@ -110,3 +111,14 @@ def bill_currencies(period: date) -> set[str]:
         .values_list("billing_currency", flat=True)
         .distinct()
     )
+
+
+def latest_cost_day(period: date) -> date | None:
+    """The last day the period's loaded bills have cost on (bills arrive a day or so late).
+
+    Reads the cost cube's smallest daily grain (index costcube_grain_day).
+    """
+    found = CostCube.objects.filter(
+        grain="day_service", billing_period_start=period.replace(day=1)
+    ).aggregate(last=Max("day"))
+    return found["last"]

@@ -24,6 +24,7 @@ from billing.models import (
     Team,
 )
 from billing.models.transfers import TransferStatus
+from billing.selectors import latest_cost_day
 from insights.query import (
     MAX_LIMIT,
     OTHERS,
@@ -58,6 +59,9 @@ class MonthFigures(PeriodChange):
     previous_total: Decimal
     previous_start: date
     previous_end: date  # exclusive
+    # The last day the month's bills have cost on: they arrive a day or so late, so the
+    # run rate is of the days they cover, not of every day so far.
+    cost_through: date | None = None
 
     @property
     def start(self) -> date:
@@ -69,7 +73,7 @@ class MonthFigures(PeriodChange):
 
     @property
     def days_elapsed(self) -> int:
-        return self.today.day
+        return (self.cost_through or self.today).day
 
     @property
     def days_in_month(self) -> int:
@@ -77,7 +81,7 @@ class MonthFigures(PeriodChange):
 
     @property
     def projection(self) -> Decimal:
-        return projected_month_end(self.total, today=self.today)
+        return projected_month_end(self.total, today=self.cost_through or self.today)
 
 
 @dataclass(frozen=True)
@@ -130,7 +134,10 @@ def projected_month_end(total: Decimal, *, today: date) -> Decimal:
     return total * days_in_month / today.day
 
 
-def month_figures(answer: CostAnswer, *, label: str, today: date) -> MonthFigures:
+def month_figures(
+    answer: CostAnswer, *, label: str, today: date, through: date | None = None
+) -> MonthFigures:
+    """`through`: the last day the month's bills cover (`latest_cost_day`), if known."""
     previous_start, previous_end = answer.query.previous
     return MonthFigures(
         label=label,
@@ -140,6 +147,7 @@ def month_figures(answer: CostAnswer, *, label: str, today: date) -> MonthFigure
         previous_total=answer.previous_total,
         previous_start=previous_start,
         previous_end=previous_end,
+        cost_through=min(through, today) if through and through >= today.replace(day=1) else None,
     )
 
 
@@ -195,11 +203,14 @@ def _ask(user: Any, today: date, **query: Any) -> CostAnswer:
 
 
 def _tenant_home(user: Any, today: date) -> Home:
+    through = latest_cost_day(today)
     services = _ask(user, today, group_by=("service",), limit=MAX_LIMIT)
     chart = top_groups(services, count=CHART_GROUPS)
     home = Home(
         role=user.role,
-        month=month_figures(chart, label=METRIC_LABELS["billed_cost"], today=today),
+        month=month_figures(
+            chart, label=METRIC_LABELS["billed_cost"], today=today, through=through
+        ),
         chart=chart,
         chart_label="service",
     )
@@ -209,6 +220,7 @@ def _tenant_home(user: Any, today: date) -> Home:
                 _ask(user, today, metric=metric, granularity="monthly"),
                 label=label,
                 today=today,
+                through=through,
             )
             for metric, label in (("resale", "Resale"), ("margin", "Margin"))
         ]
@@ -240,6 +252,7 @@ def _named_accounts(user: Any, movers: list[Mover]) -> list[Mover]:
 
 
 def _team_lead_home(user: Any, today: date) -> Home:
+    through = latest_cost_day(today)
     # The explorer keeps a team lead to the costs allocated to their teams.
     teams_cost = _ask(user, today, group_by=("team",), limit=MAX_LIMIT)
     chart = top_groups(teams_cost, count=CHART_GROUPS)
@@ -247,7 +260,9 @@ def _team_lead_home(user: Any, today: date) -> Home:
     teams = Team.objects.visible_to(user).order_by("name")
     return Home(
         role=user.role,
-        month=month_figures(chart, label=METRIC_LABELS["billed_cost"], today=today),
+        month=month_figures(
+            chart, label=METRIC_LABELS["billed_cost"], today=today, through=through
+        ),
         chart=chart,
         chart_label="team",
         service_movers=top_movers(_ask(user, today, group_by=("service",), limit=MAX_LIMIT)),
@@ -256,13 +271,14 @@ def _team_lead_home(user: Any, today: date) -> Home:
 
 
 def _end_customer_home(user: Any, today: date) -> Home:
+    through = latest_cost_day(today)
     # Folded here rather than by the explorer, so a plan's fees fold in with the rest.
     services = _ask(user, today, metric="resale", group_by=("service",), limit=MAX_LIMIT)
     chart = top_groups(services, count=CHART_GROUPS)
     invoices = Invoice.objects.visible_to(user).order_by("-issue_date", "-period", "-pk")
     return Home(
         role=user.role,
-        month=month_figures(chart, label=METRIC_LABELS["resale"], today=today),
+        month=month_figures(chart, label=METRIC_LABELS["resale"], today=today, through=through),
         chart=chart,
         chart_label="service",
         invoices=list(invoices[:INVOICES]),

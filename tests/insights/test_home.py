@@ -19,7 +19,13 @@ from billing.ingest import pipeline
 from billing.models import IngestStatus
 from billing.services.customers import team_create
 from billing.services.ingests import ingest_job_create
-from insights.home import MonthFigures, Mover, projected_month_end, top_groups, top_movers
+from insights.home import (
+    MonthFigures,
+    Mover,
+    projected_month_end,
+    top_groups,
+    top_movers,
+)
 from insights.query import CostAnswer, CostGroup, CostQuery, Point
 from invoices.models import BillingUnit, Invoice
 from portal.users.models import Role, User
@@ -65,6 +71,22 @@ def test_month_figures_compare_with_the_same_days_of_last_month() -> None:
     assert (figures.days_elapsed, figures.days_in_month) == (30, 31)
     assert figures.projection == D("310")
     assert figures.previous_last_day == date(2026, 2, 27)
+
+
+def test_the_run_rate_is_of_the_days_the_bills_cover() -> None:
+    figures = MonthFigures(
+        label="Billed cost",
+        currency="USD",
+        today=date(2026, 3, 7),
+        total=D("60"),
+        previous_total=D("0"),
+        previous_start=date(2026, 2, 1),
+        previous_end=date(2026, 2, 8),
+        cost_through=date(2026, 3, 6),  # today's cost is not billed yet
+    )
+
+    assert figures.days_elapsed == 6
+    assert figures.projection == D("310")  # 60 / 6 * 31
 
 
 def _answer(*groups: tuple[str, str, str]) -> CostAnswer:
