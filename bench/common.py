@@ -64,3 +64,9 @@ def ensure_loaded(rows: int) -> None:
     job = run_ingest(job.pk)
     if job.status != IngestStatus.SUCCEEDED:
         sys.exit(f"Ingest ended {job.status}: {job.message}")
+
+
+def percentile(values: list[float], share: float) -> float:
+    """The value below which `share` of `values` lie (nearest rank)."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]

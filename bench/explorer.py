@@ -38,6 +38,7 @@ from django_tenants.utils import schema_context
 from allocation.engine.run import allocation_run_now
 from allocation.models import AllocationRun, CostCategory, RunStatus
 from allocation.services import cost_category_create, ruleset_create
+from bench.common import percentile
 from bench.explorer_data import PAYERS, PERIODS, TEAMS, estate, is_loaded, load_month
 from billing.models import Account, BillingView, EndCustomer, TagKey, Team
 from billing.services import billing_view_create, end_customer_create, team_create
@@ -301,6 +302,7 @@ class Timing:
     queries: int
     status: int
     sql: list[dict[str, Any]]
+    groups: int = 0  # groups in the answer: 0 means it found no cost
 
 
 def logged_in(user: User) -> Client:
@@ -317,12 +319,10 @@ def request(client: Client, shape: Shape, rng: random.Random) -> Timing:
         ms = (time.perf_counter() - started) * 1000
     if response.status_code != 200:
         print(f"  {shape.name}: {response.status_code} {response.content[:300]!r} for {params}")
-    return Timing(shape.name, ms, len(captured), response.status_code, captured.captured_queries)
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+    groups = len(response.json()["groups"]) if response.status_code == 200 else 0
+    return Timing(
+        shape.name, ms, len(captured), response.status_code, captured.captured_queries, groups
+    )
 
 
 def run_requests(users: dict[str, User], count: int) -> list[Timing]:
@@ -340,9 +340,11 @@ def report(timings: list[Timing], explain: bool) -> None:
     ms = [t.ms for t in timings]
     queries = [t.queries for t in timings]
     failed = [t for t in timings if t.status != 200]
+    empty = [t for t in timings if t.status == 200 and not t.groups]
     print(
         f"{len(timings)} requests: p50 {percentile(ms, 0.5):.1f} ms, p95 {percentile(ms, 0.95):.1f}"
-        f" ms, max {max(ms):.1f} ms (target: p95 < 150 ms); {len(failed)} not 200"
+        f" ms, max {max(ms):.1f} ms (target: p95 < 150 ms); {len(failed)} not 200, "
+        f"{len(empty)} without cost"
     )
     print(f"SQL queries per request: min {min(queries)}, max {max(queries)} (target: constant)")
     by_shape: dict[str, list[Timing]] = defaultdict(list)
