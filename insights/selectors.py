@@ -49,7 +49,7 @@ def cost_explorer(*, user: Any, query: CostQuery, view: BillingView | None = Non
     _check_metric(scope, query.metric)
     _check_dimensions(scope, query)
     previous_start, _ = query.previous
-    currency, tag_keys = _loaded(previous_start, query.end)
+    currency, tag_keys = _loaded(previous_start, query.end, _payers(query, scope))
     params = Params()
     parts = _parts(query, scope, params, tag_keys, previous_start)
     names = [sql.Identifier(f"k{i}") for i in range(max(len(query.group_by), 1))]
@@ -203,14 +203,15 @@ def _latest_runs(dimensions: set[str], scope: Scope, start: date, end: date) -> 
     return list(latest.values())
 
 
-def _loaded(start: date, end: date) -> tuple[str, set[str]]:
-    """The bills' currency over the months of [start, end) and the tag keys every one of
-    them has daily tag costs for."""
+def _loaded(start: date, end: date, payers: tuple[str, ...] | None = None) -> tuple[str, set[str]]:
+    """The currency of the bills (of `payers`, if named) over the months of [start, end),
+    and the tag keys every one of them has daily tag costs for."""
     currencies: set[str] = set()
     keys: set[str] | None = None
-    for found, tag_keys in LoadedPeriod.objects.filter(
-        billing_period_start__in=months_touched(start, end)
-    ).values_list("currencies", "tag_keys"):
+    loaded = LoadedPeriod.objects.filter(billing_period_start__in=months_touched(start, end))
+    if payers is not None:
+        loaded = loaded.filter(billing_account_id__in=payers)
+    for found, tag_keys in loaded.values_list("currencies", "tag_keys"):
         currencies.update(found)
         keys = set(tag_keys) if keys is None else keys & set(tag_keys)
     if len(currencies) > 1:
@@ -221,6 +222,12 @@ def _loaded(start: date, end: date) -> tuple[str, set[str]]:
             field="filter",
         )
     return (currencies.pop() if currencies else DEFAULT_CURRENCY), keys or set()
+
+
+def _payers(query: CostQuery, scope: Scope) -> tuple[str, ...] | None:
+    """The payers a query is limited to by its filters or its scope, if any."""
+    named = [set(v) for d, v in (*scope.locked, *query.filters) if d == "payer"]
+    return tuple(set.intersection(*named)) if named else None
 
 
 def _answer(

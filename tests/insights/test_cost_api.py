@@ -12,6 +12,7 @@ from django.db.models import Sum
 from django.test.utils import CaptureQueriesContext
 
 from allocation.models import AllocationResult
+from billing.models import LoadedPeriod
 from billing.services.views import billing_view_create
 from invoices.models import PlanCharge, PricingPlan
 from portal.users.models import Role, User
@@ -348,3 +349,17 @@ def test_one_tag_key_filtered_by_another(client_a: TenantClient, world: World) -
     assert by_key(answer) == {"prod": D("20.20"), "(none)": D("0")}  # January's had no env
     by_pair = ask(client_a, world.admin, group_by="tag:team,tag:env", exclude="tag:env:(none)")
     assert by_key(by_pair) == {"web / prod": D("20.20"), "data / dev": D("4.00")}
+
+
+def test_bills_in_two_currencies_are_told_apart_by_payer(
+    client_a: TenantClient, world: World
+) -> None:
+    LoadedPeriod.objects.filter(billing_account_id=P2).update(currencies=["EUR"])
+    client_a.force_login(world.admin)
+
+    mixed = client_a.get("/api/v1/costs/", FEB_MONTH)
+    one = ask(client_a, world.admin, filter=f"payer:{P2}")
+
+    assert mixed.status_code == 400 and mixed.json()["code"] == "mixed_currencies"
+    assert "filter by payer" in mixed.json()["message"]
+    assert (one["currency"], D(one["total"])) == ("EUR", D("7.77"))
