@@ -88,7 +88,7 @@ class Migration(migrations.Migration):
 
 def _fill_for_loaded_periods(apps, schema_editor):
     """Build the new summaries and currencies of every month already stored."""
-    from billing.ingest.publish import rebuild_summaries
+    from billing.ingest.publish import analyze_summaries, rebuild_summaries
 
     loaded_period = apps.get_model("billing", "LoadedPeriod")
     tag_key = apps.get_model("billing", "TagKey")
@@ -109,6 +109,7 @@ def _fill_for_loaded_periods(apps, schema_editor):
             loaded.currencies = sorted(row[0] for row in cursor.fetchall() if row[0])
             loaded.tag_keys = keys
             loaded.save(update_fields=["currencies", "tag_keys"])
+        analyze_summaries(cursor)
 
 
 Migration.operations.append(

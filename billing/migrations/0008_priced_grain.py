@@ -3,7 +3,7 @@ from django.db import migrations
 
 def _fill_priced_grain(apps, schema_editor):
     """The "day_priced" grain of every month already stored, from its "day" rows."""
-    from billing.ingest.publish import CUBE_GRAIN_SQL, _fill_grain
+    from billing.ingest.publish import analyze_summaries, CUBE_GRAIN_SQL, _fill_grain
     from billing.models.cubes import DAILY_GRAINS
 
     loaded_period = apps.get_model("billing", "LoadedPeriod")
@@ -18,6 +18,7 @@ def _fill_priced_grain(apps, schema_editor):
                 "grain": "day_priced",
             }
             _fill_grain(cursor, CUBE_GRAIN_SQL, "c", DAILY_GRAINS["day_priced"], params)
+        analyze_summaries(cursor)
 
 
 class Migration(migrations.Migration):
