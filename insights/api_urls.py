@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from django.urls import path
 
-from insights.apis import CostApi, CostCsvApi, CostOptionsApi, CostValuesApi
+from insights.apis import CostApi, CostCsvApi, CostOptionsApi, CostValuesApi, TeamScoreApi
 
 urlpatterns = [
     path("costs/", CostApi.as_view(), name="cost-api"),
     path("costs.csv", CostCsvApi.as_view(), name="cost-csv"),
     path("costs/options/", CostOptionsApi.as_view(), name="cost-options"),
     path("costs/values/", CostValuesApi.as_view(), name="cost-values"),
+    path("teams/<int:pk>/scores/", TeamScoreApi.as_view(), name="team-scores-api"),
 ]

@@ -13,13 +13,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from billing.models import BillingView
+from billing.models import BillingView, Team
+from insights.models import TeamScore
 from insights.query import CostQuery, is_known_dimension, month_to_date, parse_cost_query
 from insights.selectors import cost_explorer, dimension_values, explorer_options
 from insights.serializers import (
     CostAnswerSerializer,
     CostOptionsSerializer,
     CostValuesSerializer,
+    TeamScoreSerializer,
     answer_csv,
     answer_json,
 )
@@ -163,3 +165,21 @@ def _period(request: Request, query: CostQuery) -> tuple[date, date]:
     if request.query_params.get("start") or request.query_params.get("end"):
         return query.start, query.end
     return month_to_date(timezone.localdate())
+
+
+class TeamScoreApi(ScopedAPIMixin, APIView):
+    """A team's weekly efficiency scores, newest first (`?weeks=N`, default 12)."""
+
+    model = Team
+
+    @extend_schema(
+        parameters=[OpenApiParameter("weeks", int, description="How many weeks (1-520).")],
+        responses=TeamScoreSerializer(many=True),
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        team = get_object_or_404(self.get_queryset(), pk=pk)
+        raw = request.query_params.get("weeks") or "12"
+        if not raw.isdigit() or not 1 <= int(raw) <= 520:
+            raise ApplicationError("weeks takes 1 to 520.", code="invalid", field="weeks")
+        scores = TeamScore.objects.filter(team=team).order_by("-week")[: int(raw)]
+        return Response(TeamScoreSerializer(scores, many=True).data)

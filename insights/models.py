@@ -42,3 +42,57 @@ class TeamCostBinding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.team} = {self.category} {self.value!r}"
+
+
+class ScoreSettings(models.Model):
+    """The tenant's choices for team credit scores: one row (defaults when there is none).
+
+    `weights` and `targets` map a component key (see `insights.scores.signals.COMPONENTS`)
+    to its weight and to the percent at which it scores 100.
+    """
+
+    weights = models.JSONField(default=dict, blank=True)
+    targets = models.JSONField(default=dict, blank=True)
+    required_tag_keys = models.JSONField(
+        default=list, blank=True, help_text='Tag keys every cost should carry, e.g. ["team"].'
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return "Score settings"
+
+
+class TeamScoreQuerySet(ScopedQuerySet["TeamScore"]):
+    def for_team_lead(self, user: object) -> TeamScoreQuerySet:
+        from django.db.models import Q
+
+        return self.filter(Q(team__leads=user) | Q(team__members=user)).distinct()
+
+
+class TeamScore(models.Model):
+    """A team's efficiency score for one ISO week (Monday to Monday, UTC).
+
+    `components`: one dict per component with key, value (percent, or null when not
+    applicable), weight, target, eligible_cost, efficient_cost, potential_saving (monthly)
+    and applicable. `score` is null when no component applies.
+    """
+
+    team = models.ForeignKey("billing.Team", on_delete=models.CASCADE, related_name="scores")
+    week = models.DateField(help_text="The Monday the week starts on.")
+    score = models.DecimalField(max_digits=5, decimal_places=2, null=True)
+    components = models.JSONField(default=list)
+    computed_at = models.DateTimeField(auto_now=True)
+
+    objects = TeamScoreQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["team__name", "-week"]
+        constraints = [
+            models.UniqueConstraint(fields=["team", "week"], name="teamscore_one_per_week"),
+            models.CheckConstraint(
+                condition=models.Q(week__week_day=2), name="teamscore_week_starts_monday"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.team} {self.week:%G-W%V}: {self.score}"

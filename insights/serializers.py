@@ -153,3 +153,24 @@ class CostOptionsSerializer(serializers.Serializer):
 class CostValuesSerializer(serializers.Serializer):
     dimension = serializers.CharField()
     values = serializers.ListField(child=serializers.CharField())
+
+
+class ScoreComponentSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    applicable = serializers.BooleanField()
+    value = serializers.CharField(allow_null=True, help_text="Percent, exact decimal.")
+    weight = serializers.CharField()
+    target = serializers.CharField(help_text="Percent at which the component scores 100.")
+    eligible_cost = serializers.CharField()
+    efficient_cost = serializers.CharField()
+    potential_saving = serializers.CharField(help_text="Estimated monthly saving left.")
+
+
+class TeamScoreSerializer(serializers.Serializer):
+    week = serializers.SerializerMethodField(help_text="ISO week, e.g. 2026-W45.")
+    week_start = serializers.DateField(source="week")
+    score = serializers.DecimalField(max_digits=5, decimal_places=2, allow_null=True)
+    components = ScoreComponentSerializer(many=True)
+
+    def get_week(self, score: Any) -> str:
+        return f"{score.week:%G-W%V}"

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django.db import transaction
 
 from allocation.models import CostCategory
 from billing.models import Team
-from insights.models import TeamCostBinding
+from insights.models import TeamCostBinding, TeamScore
+from insights.scores.compute import score_week, week_start
 from portal.audit.services import audit_record, audited_create, audited_delete, snapshot
 from portal.core.errors import ApplicationError
 
@@ -69,3 +71,36 @@ def team_cost_binding_remove(*, actor: Any, team: Team) -> None:
     binding = TeamCostBinding.objects.filter(team=team).first()
     if binding is not None:
         audited_delete(actor=actor, instance=binding)
+
+
+@transaction.atomic
+def team_scores_compute(
+    *, actor: Any, week: date, team_ids: list[int] | None = None
+) -> list[TeamScore]:
+    """Compute (or compute again, after a restated bill) the scores of the week that
+    holds `week`, replacing what was stored for it."""
+    monday = week_start(week)
+    stored = []
+    for computed in score_week(monday, team_ids):
+        score, _ = TeamScore.objects.update_or_create(
+            team_id=computed.team_id,
+            week=monday,
+            defaults={
+                "score": computed.score,
+                "components": [c.as_dict() for c in computed.components],
+            },
+        )
+        stored.append(score)
+    if stored:
+        audit_record(
+            actor=actor,
+            action="teamscore.compute",
+            instance=stored[0],
+            after={
+                "week": f"{monday:%G-W%V}",
+                "scores": {
+                    str(s.team_id): None if s.score is None else str(s.score) for s in stored
+                },
+            },
+        )
+    return stored

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 from kombu import Exchange, Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
@@ -55,5 +56,12 @@ app.conf.update(
     task_serializer="json",
     accept_content=["json"],
     broker_connection_retry_on_startup=True,
+    # Beat: last week's team scores of every tenant, Mondays after the weekend's bills.
+    beat_schedule={
+        "last-week-team-scores": {
+            "task": "insights.tasks.last_week_scores_everywhere",
+            "schedule": crontab(minute=0, hour=6, day_of_week=1),
+        }
+    },
 )
 app.autodiscover_tasks()

@@ -22,7 +22,11 @@ from types import FrameType
 from portal.demo import data
 from portal.embedded_postgres import PROJECT_ROOT, embedded_database_url, embedded_server_release
 
-WORKER = "-m celery -A portal worker -Q ingest,allocation,invoices,default --concurrency 2 -l info"
+# -B: the worker runs beat too (the weekly team scores); its schedule file lives in .local.
+WORKER = (
+    "-m celery -A portal worker -Q ingest,allocation,invoices,default --concurrency 2 -l info "
+    "-B -s .local/celerybeat-schedule"
+)
 STOP_TIMEOUT = 20  # seconds a child has to finish its work before it is killed
 
 Children = dict[str, subprocess.Popen[bytes]]

@@ -1,0 +1,32 @@
+"""Celery tasks of insights: the weekly team scores, on beat every Monday."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from celery import shared_task
+from django.utils import timezone
+from django_tenants.utils import get_public_schema_name
+
+from insights.scores.compute import week_start
+from insights.services import team_scores_compute
+from portal.core.tasks import tenant_task
+from portal.tenants.models import Tenant
+
+
+@tenant_task(name="insights.tasks.team_scores", acks_late=True)
+def team_scores(schema_name: str, week: str) -> int:
+    """Compute (again) one tenant's scores of the week starting on `week` (ISO date)."""
+    return len(team_scores_compute(actor=None, week=date.fromisoformat(week)))
+
+
+@shared_task(name="insights.tasks.last_week_scores_everywhere")
+def last_week_scores_everywhere() -> int:
+    """Queue last week's scores of every tenant (beat, Mondays); safe to run twice."""
+    last_week = week_start(timezone.localdate()) - timedelta(days=7)
+    schemas = Tenant.objects.exclude(schema_name=get_public_schema_name()).values_list(
+        "schema_name", flat=True
+    )
+    for schema in schemas:
+        team_scores.delay(schema, last_week.isoformat())
+    return len(schemas)
