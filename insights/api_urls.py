@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from django.urls import path
 
-from insights.apis import CostApi, CostCsvApi, CostOptionsApi, CostValuesApi, TeamScoreApi
+from insights.apis import (
+    CostApi,
+    CostCsvApi,
+    CostOptionsApi,
+    CostValuesApi,
+    TeamRecommendationApi,
+    TeamScoreApi,
+)
 
 urlpatterns = [
     path("costs/", CostApi.as_view(), name="cost-api"),
@@ -12,4 +19,9 @@ urlpatterns = [
     path("costs/options/", CostOptionsApi.as_view(), name="cost-options"),
     path("costs/values/", CostValuesApi.as_view(), name="cost-values"),
     path("teams/<int:pk>/scores/", TeamScoreApi.as_view(), name="team-scores-api"),
+    path(
+        "teams/<int:pk>/recommendations/",
+        TeamRecommendationApi.as_view(),
+        name="team-recommendations-api",
+    ),
 ]

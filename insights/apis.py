@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
@@ -16,11 +16,14 @@ from rest_framework.views import APIView
 from billing.models import BillingView, Team
 from insights.models import TeamScore
 from insights.query import CostQuery, is_known_dimension, month_to_date, parse_cost_query
+from insights.scores.compute import week_start
+from insights.scores.recommendations import CATEGORIES, team_recommendations
 from insights.selectors import cost_explorer, dimension_values, explorer_options
 from insights.serializers import (
     CostAnswerSerializer,
     CostOptionsSerializer,
     CostValuesSerializer,
+    RecommendationSerializer,
     TeamScoreSerializer,
     answer_csv,
     answer_json,
@@ -183,3 +186,47 @@ class TeamScoreApi(ScopedAPIMixin, APIView):
             raise ApplicationError("weeks takes 1 to 520.", code="invalid", field="weeks")
         scores = TeamScore.objects.filter(team=team).order_by("-week")[: int(raw)]
         return Response(TeamScoreSerializer(scores, many=True).data)
+
+
+class TeamRecommendationApi(ScopedAPIMixin, APIView):
+    """What the team can change, from its last full week's cost, largest saving first."""
+
+    model = Team
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("category", str, enum=list(CATEGORIES)),
+            OpenApiParameter("owner", str, description="An account id or the team's name."),
+            OpenApiParameter(
+                "week", OpenApiTypes.DATE, description="A day of the week; default: last full week."
+            ),
+        ],
+        responses=RecommendationSerializer(many=True),
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        team = get_object_or_404(self.get_queryset(), pk=pk)
+        category = request.query_params.get("category") or None
+        if category is not None and category not in CATEGORIES:
+            raise ApplicationError(
+                f"category must be one of {', '.join(CATEGORIES)}.",
+                code="invalid",
+                field="category",
+            )
+        raw_week = request.query_params.get("week")
+        try:
+            day = (
+                date.fromisoformat(raw_week)
+                if raw_week
+                else timezone.localdate() - timedelta(days=7)
+            )
+        except ValueError:
+            raise ApplicationError(
+                "week must be a date as YYYY-MM-DD.", code="invalid", field="week"
+            ) from None
+        found = team_recommendations(
+            team,
+            week_start(day),
+            category=category,
+            owner=request.query_params.get("owner") or None,
+        )
+        return Response(RecommendationSerializer(found, many=True).data)

@@ -174,3 +174,15 @@ class TeamScoreSerializer(serializers.Serializer):
 
     def get_week(self, score: Any) -> str:
         return f"{score.week:%G-W%V}"
+
+
+class RecommendationSerializer(serializers.Serializer):
+    category = serializers.CharField(help_text="compute, storage, database, network or ai")
+    component = serializers.CharField()
+    owner_account = serializers.CharField()
+    owner_team = serializers.CharField()
+    resource_id = serializers.CharField(allow_null=True)
+    current = serializers.CharField()
+    suggested = serializers.CharField()
+    monthly_saving = serializers.DecimalField(max_digits=20, decimal_places=2)
+    reasoning = serializers.CharField()

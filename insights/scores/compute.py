@@ -154,16 +154,21 @@ def score_week(week: date, team_ids: list[int] | None = None) -> list[WeekScore]
     return list(scores.values())
 
 
-def _allocated(bindings: list[TeamCostBinding], week: date) -> list[tuple[Any, ...]]:
-    """(value, service, usage type, effective cost) of the week, from the latest runs."""
+def week_runs(category: Any, week: date) -> list[int]:
+    """The latest succeeded runs of `category` for the months the week touches."""
     end = week + timedelta(days=7)
     months = {week.replace(day=1), (end - timedelta(days=1)).replace(day=1)}
     runs: dict[date, int] = {}
     latest = AllocationRun.objects.filter(
-        category=bindings[0].category, status=RunStatus.SUCCEEDED, period__in=months
+        category=category, status=RunStatus.SUCCEEDED, period__in=months
     )
     for period, pk in latest.order_by("period", "pk").values_list("period", "pk"):
         runs[period] = pk
+    return list(runs.values())
+
+
+def _allocated(bindings: list[TeamCostBinding], week: date) -> list[tuple[Any, ...]]:
+    """(value, service, usage type, effective cost) of the week, from the latest runs."""
     table = AllocationResult._meta.db_table
     with connection.cursor() as cursor:
         # Index allocresult_run_value.
@@ -171,6 +176,11 @@ def _allocated(bindings: list[TeamCostBinding], week: date) -> list[tuple[Any, .
             f"SELECT value, service_name, usage_type, sum(effective_cost) FROM {table} "
             "WHERE run_id = ANY(%s) AND value = ANY(%s) AND day >= %s AND day < %s "
             "GROUP BY 1, 2, 3",
-            [list(runs.values()), [b.value for b in bindings], week, end],
+            [
+                week_runs(bindings[0].category, week),
+                [b.value for b in bindings],
+                week,
+                week + timedelta(days=7),
+            ],
         )
         return cursor.fetchall()

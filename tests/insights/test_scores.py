@@ -159,3 +159,35 @@ def test_a_team_lead_reads_only_their_teams_scores(
     assert {c["key"] for c in week["components"]} >= {"graviton", "spot", "commitment_coverage"}
     assert other.status_code == 404
     assert CostCategory.objects.filter(name="Team").exists()
+
+
+def test_recommendations_are_ranked_by_saving_with_their_reasoning(
+    client_a: TenantClient, teams: dict[str, Team], admin_a: Any
+) -> None:
+    client_a.force_login(admin_a)
+    url = f"/api/v1/teams/{teams['Web'].pk}/recommendations/"
+
+    found = client_a.get(url, {"week": "2026-01-07"}).json()
+
+    # m5.large: Spot saves 55 % of 300 a week, Graviton 20 %; m6g.large: Spot 55 % of 100.
+    monthly = [(r["current"], r["suggested"], r["monthly_saving"]) for r in found]
+    per_month = D("365.25") / 12 / 7
+    assert monthly == [
+        ("on-demand", "Spot", str((D(165) * per_month).quantize(D("0.01")))),
+        ("m5.large", "m7g.large", str((D(60) * per_month).quantize(D("0.01")))),
+        ("on-demand", "Spot", str((D(55) * per_month).quantize(D("0.01")))),
+    ]
+    assert found[1]["category"] == "compute" and found[1]["owner_team"] == "Web team"
+    assert found[1]["owner_account"] == "210000000001"
+    assert "m5.large cost 300.00 USD in the week from 2026-01-05" in found[1]["reasoning"]
+    data = client_a.get(
+        f"/api/v1/teams/{teams['Data'].pk}/recommendations/",
+        {"week": "2026-01-07", "category": "storage"},
+    ).json()
+    # gp2: 20 % of 50 a week; S3 Standard: 45 % of 10.
+    assert [(r["current"], r["suggested"]) for r in data] == [
+        ("gp2", "gp3"),
+        ("S3 Standard", "S3 Intelligent-Tiering"),
+    ]
+    refused = client_a.get(url, {"category": "fun"})
+    assert refused.status_code == 400 and refused.json()["field"] == "category"
