@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -9,8 +11,13 @@ from django.utils.timezone import localdate
 
 from billing.ingest.views import IngestUploadView
 from insights.home import home_for
+from insights.scores.pages import league, score_board
 from insights.serializers import answer_json
 from portal.core.permissions import may_write
+from portal.users.roles import Role
+
+# Who sees the league of all teams' scores, and who their own teams' scores.
+LEAGUE_ROLES = frozenset({Role.ADMIN, Role.FINANCE})
 
 
 @login_required
@@ -20,5 +27,18 @@ def home_view(request: HttpRequest) -> HttpResponse:
         "home": home,
         "chart_answer": answer_json(home.chart) if home.has_cost else None,
         "can_ingest": may_write(request.user, IngestUploadView.write_roles),
+        **_scores(request.user),
     }
     return render(request, "insights/home.html", context)
+
+
+def _scores(user: Any) -> dict[str, Any]:
+    if user.role == Role.TEAM_LEAD:
+        board = score_board(user=user)
+        if not board.cards:
+            return {}
+        return {"scores": board, "score_trends": board.trends_json() or None}
+    if user.role in LEAGUE_ROLES:
+        board = score_board(user=user, weeks=2)
+        return {"scores": board, "score_league": league(board)}
+    return {}
