@@ -96,6 +96,10 @@ class TeamCard:
         return self.week is not None
 
     @property
+    def week_label(self) -> str:
+        return f"{self.week:%G-W%V}" if self.week else ""
+
+    @property
     def change(self) -> Decimal | None:
         """Points against the week before; None when either week has no score."""
         if self.score is None or self.previous is None:
@@ -201,10 +205,10 @@ def _fill(card: TeamCard, rows: dict[date, TeamScore], first: date, weeks: int) 
 
 
 def league(board: ScoreBoard) -> list[TeamCard]:
-    """Best score first; teams with no score this week (or none yet) last, by name."""
+    """Best score first; then teams whose latest week has no score, then those never scored."""
     return sorted(
         board.cards,
-        key=lambda c: (c.score is None, -(c.score or 0), c.team.name.lower()),
+        key=lambda c: (c.score is None, not c.scored, -(c.score or 0), c.team.name.lower()),
     )
 
 
