@@ -96,3 +96,85 @@ class TeamScore(models.Model):
 
     def __str__(self) -> str:
         return f"{self.team} {self.week:%G-W%V}: {self.score}"
+
+
+class BusinessMetricQuerySet(ScopedQuerySet["BusinessMetric"]):
+    def for_team_lead(self, user: object) -> BusinessMetricQuerySet:
+        from django.db.models import Q
+
+        return self.filter(Q(team__leads=user) | Q(team__members=user)).distinct()
+
+
+class BusinessMetric(models.Model):
+    """A team's own measure of output on one day (orders, requests, active users), so that
+    its cost can be read per unit. A later upload of the same team, metric and day
+    replaces the value."""
+
+    team = models.ForeignKey(
+        "billing.Team", on_delete=models.CASCADE, related_name="business_metrics"
+    )
+    metric = models.CharField(max_length=64, help_text="e.g. orders, requests, active_users")
+    day = models.DateField()
+    value = models.DecimalField(max_digits=24, decimal_places=6)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = BusinessMetricQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["team__name", "metric", "day"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team", "metric", "day"], name="businessmetric_one_per_day"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(value__gte=0), name="businessmetric_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.team} {self.metric} {self.day}: {self.value}"
+
+
+class ImportedRecommendationQuerySet(ScopedQuerySet["ImportedRecommendation"]):
+    def for_team_lead(self, user: object) -> ImportedRecommendationQuerySet:
+        from django.db.models import Q
+
+        return self.filter(Q(team__leads=user) | Q(team__members=user)).distinct()
+
+
+class ImportedRecommendation(models.Model):
+    """A recommendation read from an outside tool's export (AWS Cost Optimization Hub),
+    given to the team that owns its resource or account. Importing the same
+    recommendation id again replaces it."""
+
+    team = models.ForeignKey(
+        "billing.Team", on_delete=models.CASCADE, related_name="imported_recommendations"
+    )
+    source = models.CharField(max_length=64, default="cost_optimization_hub")
+    recommendation_id = models.CharField(max_length=512)
+    category = models.CharField(max_length=16, help_text="compute, storage, database, network, ai")
+    owner_account = models.CharField(max_length=64, blank=True)
+    region = models.CharField(max_length=64, blank=True)
+    resource_id = models.CharField(max_length=2048, blank=True)
+    action = models.CharField(
+        max_length=128, blank=True, help_text="e.g. Rightsize, MigrateToGraviton"
+    )
+    current = models.CharField(max_length=512, blank=True)
+    suggested = models.CharField(max_length=512, blank=True)
+    monthly_saving = models.DecimalField(max_digits=20, decimal_places=4)
+    currency = models.CharField(max_length=3, default="USD")
+    reasoning = models.TextField(blank=True)
+    imported_at = models.DateTimeField(auto_now=True)
+
+    objects = ImportedRecommendationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-monthly_saving", "recommendation_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "recommendation_id"], name="importedrec_one_per_source_id"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.team}: {self.current} -> {self.suggested} ({self.monthly_saving})"
