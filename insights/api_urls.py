@@ -12,12 +12,14 @@ from insights.apis import (
     TeamRecommendationApi,
     TeamScoreApi,
 )
+from insights.settings_apis import ScoreSettingsApi
 
 urlpatterns = [
     path("costs/", CostApi.as_view(), name="cost-api"),
     path("costs.csv", CostCsvApi.as_view(), name="cost-csv"),
     path("costs/options/", CostOptionsApi.as_view(), name="cost-options"),
     path("costs/values/", CostValuesApi.as_view(), name="cost-values"),
+    path("scores/settings/", ScoreSettingsApi.as_view(), name="score-settings-api"),
     path("teams/<int:pk>/scores/", TeamScoreApi.as_view(), name="team-scores-api"),
     path(
         "teams/<int:pk>/recommendations/",

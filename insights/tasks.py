@@ -1,4 +1,5 @@
-"""Celery tasks of insights: the weekly team scores, on beat every Monday."""
+"""Celery tasks of insights: the weekly team scores, on beat every Monday, and every stored
+week again after the score settings change."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from django.utils import timezone
 from django_tenants.utils import get_public_schema_name
 
 from insights.scores.compute import week_start
+from insights.scores.settings import score_weeks_recompute
 from insights.services import team_scores_compute
 from portal.core.tasks import tenant_task
 from portal.tenants.models import Tenant
@@ -18,6 +20,13 @@ from portal.tenants.models import Tenant
 def team_scores(schema_name: str, week: str) -> int:
     """Compute (again) one tenant's scores of the week starting on `week` (ISO date)."""
     return len(team_scores_compute(actor=None, week=date.fromisoformat(week)))
+
+
+@tenant_task(name="insights.tasks.recompute_scores", acks_late=True)
+def recompute_scores(schema_name: str) -> int:
+    """Every stored week of one tenant again, newest first, with its settings in force; safe
+    to run again, as each week replaces what was stored for it."""
+    return len(score_weeks_recompute())
 
 
 @shared_task(name="insights.tasks.last_week_scores_everywhere")

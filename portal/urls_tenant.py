@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.urls import include, path
 
 from insights.views.home import home_view
+from insights.views.score_settings import ScoreSettingsView
 from insights.views.teams import TeamCostBindingView
 from portal.audit.views import AuditLogView
 from portal.users import views as user_views
@@ -17,6 +18,7 @@ urlpatterns = [
     path("users/new/", user_views.UserCreateView.as_view(), name="user-create"),
     path("users/<int:pk>/", user_views.UserChangeView.as_view(), name="user-change"),
     path("audit/", AuditLogView.as_view(), name="audit-log"),
+    path("scores/settings/", ScoreSettingsView.as_view(), name="score-settings"),
     path("org/teams/<int:pk>/cost/", TeamCostBindingView.as_view(), name="team-cost-binding"),
     path("org/", include("billing.urls")),
     path("costs/", include("insights.urls")),
