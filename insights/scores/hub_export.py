@@ -141,11 +141,19 @@ class HubRow:
         return "compute"
 
     @property
+    def action_label(self) -> str:
+        return ACTIONS.get(self.action, self.action or "Change")
+
+    @property
     def reasoning(self) -> str:
-        label = ACTIONS.get(self.action, self.action or "Change")
-        change = f"{label} {self.current}"
-        if self.suggested and self.suggested != self.current:
-            change += f" to {self.suggested}"
+        label = self.action_label
+        if self.action.startswith("Purchase") and self.suggested != label:
+            change = f"{label} ({self.suggested}) for {self.current}"
+        elif self.suggested in (label, self.current):
+            shown = self.resource_id if self.resource_id not in ("", self.current) else ""
+            change = f"{label} {self.current}" + (f" ({shown})" if shown else "")
+        else:
+            change = f"{label} {self.current} to {self.suggested}"
         where = " ".join(part for part in (self.account_id, self.region) if part)
         saving = f"{money_text(self.monthly_saving, self.currency)} {self.currency}"
         if where:
@@ -317,13 +325,22 @@ def _row(cells: _Cells, seen: dict[str, int]) -> HubRow:
         current_type=cells["current_type"],
         recommended_type=cells["recommended_type"],
         current=(cells["current_summary"] or cells["current_type"] or resource_id)[:512],
-        suggested=(cells["recommended_summary"] or cells["recommended_type"])[:512],
+        suggested=_suggested(cells)[:512],
         monthly_saving=saving,
         monthly_cost=_amount(*cells.get("cost")),
         saving_percent=_amount(*cells.get("percent"), percent=True),
         currency=currency,
         tags=parse_tags(cells["tags"]) if cells.columns["tags"] else None,
     )
+
+
+def _suggested(cells: _Cells) -> str:
+    """The recommended option; for a change of no other kind (Delete, Stop), the action."""
+    if cells["recommended_summary"]:
+        return cells["recommended_summary"]
+    if cells["recommended_type"] and cells["recommended_type"] != cells["current_type"]:
+        return cells["recommended_type"]
+    return ACTIONS.get(cells["action"], cells["action"]) or cells["recommended_type"]
 
 
 def _amount(text: str, column: str, *, percent: bool = False) -> Decimal | None:
