@@ -10,7 +10,9 @@ from __future__ import annotations
 from datetime import date
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
+from django.db.models import Value
 from django.utils import timezone
 
 from portal.core.access import ScopedQuerySet
@@ -212,8 +214,8 @@ class AllocationRun(models.Model):
 
 
 class AllocationResult(models.Model):
-    """Costs of one value, day, account, service and usage type, and the rule (or split)
-    that gave it.
+    """Costs of one value, day, account, service, usage type, operation, commitment and
+    set of tag keys, and the rule (or split) that gave it.
 
     A row moved by a split rule names it and the value it came from (`split_from`).
     """
@@ -234,6 +236,15 @@ class AllocationResult(models.Model):
     service_name = models.TextField(blank=True)
     usage_type = models.TextField(blank=True, db_default="")
     pricing_unit = models.TextField(blank=True, db_default="")
+    operation = models.TextField(blank=True, db_default="")
+    commitment = models.TextField(
+        blank=True, db_default="", help_text="The commitment type that covered it, if any."
+    )
+    tag_keys = ArrayField(
+        models.TextField(),
+        db_default=Value([], output_field=ArrayField(models.TextField())),
+        help_text="The keys of its tags that have a value, sorted.",
+    )
     pricing_quantity = ExactNumericField(
         null=True, blank=True, help_text="Usage in pricing units; none on a split's parts."
     )

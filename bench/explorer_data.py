@@ -289,6 +289,8 @@ def rollup_table(world: Estate, period: date, part: PayerMonth, tag_ids: pa.Arra
         "charge_category": _names(list(CATEGORIES), c["category"][line]),
         "x_usage_type": _names(cat.usage_types, usage),
         "pricing_unit": _names(cat.units, usage),
+        "x_operation": pa.nulls(len(line), pa.string()),
+        "commitment_discount_type": pa.nulls(len(line), pa.string()),
         "tag_set_id": _names(tag_ids.to_pylist(), c["tag_set"][line]),
         "billed_cost": _decimal_text(cols["billed"]),
         "effective_cost": _decimal_text(cols["effective"]),

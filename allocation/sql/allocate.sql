@@ -1,7 +1,7 @@
 -- Allocates one billing period's costs to a category's values in one statement: each
 -- cost gets the value (and the id of the rule) of its first matching rule, then they are
--- grouped by value, day, account, service, usage type, pricing unit (a missing one as '')
--- and rule into the temporary table allocation_rows, numbered by `id`, from which
+-- grouped by value, day, account, service, usage type, pricing unit, operation, commitment
+-- type (a missing one as ''), the keys of its tags that have a value, and rule into the temporary table allocation_rows, numbered by `id`, from which
 -- split.sql writes the run's results.
 --
 -- It reads the period's cost rollup (billing_cost_rollup: the line items summed per day
@@ -17,7 +17,8 @@
 -- primary key and by the unique (provider, account_id) index.
 CREATE TEMPORARY TABLE allocation_rows ON COMMIT DROP AS
 SELECT row_number() OVER () AS id, r.value, d.day, r.sub_account_id, r.service_name,
-       r.usage_type, COALESCE(d.pricing_unit, '') AS pricing_unit,
+       r.usage_type, COALESCE(d.pricing_unit, '') AS pricing_unit, r.operation,
+       r.commitment, r.tag_keys,
        sum(d.billed_cost) AS billed_cost, sum(d.effective_cost) AS effective_cost,
        sum(d.list_cost) AS list_cost, sum(d.pricing_quantity) AS pricing_quantity,
        r.rule_id, sum(d.row_count)::bigint AS row_count
@@ -27,11 +28,16 @@ FROM (
            COALESCE(li.sub_account_id, '') AS sub_account_id,
            COALESCE(li.service_name, '') AS service_name,
            COALESCE(li.x_usage_type, '') AS usage_type,
+           COALESCE(li.x_operation, '') AS operation,
+           COALESCE(li.commitment_discount_type, '') AS commitment,
+           ARRAY(SELECT t.key FROM jsonb_each_text(ts.tags) AS t
+                 WHERE t.value <> '' ORDER BY t.key) AS tag_keys,
            li.days, li.pricing_units, li.billed_costs, li.effective_costs, li.list_costs,
            li.pricing_quantities, li.row_counts
     FROM (
         SELECT g.tag_set_id, g.billing_account_id, g.sub_account_id, g.sub_account_name,
                g.service_name, g.region_id, g.charge_category, g.x_usage_type,
+               g.x_operation, g.commitment_discount_type,
                array_agg(g.day) AS days,
                array_agg(g.pricing_unit) AS pricing_units,
                array_agg(g.billed_cost) AS billed_costs,
@@ -42,7 +48,8 @@ FROM (
         FROM billing_cost_rollup AS g
         WHERE g.billing_period_start = %(period)s
         GROUP BY g.tag_set_id, g.billing_account_id, g.sub_account_id, g.sub_account_name,
-                 g.service_name, g.region_id, g.charge_category, g.x_usage_type
+                 g.service_name, g.region_id, g.charge_category, g.x_usage_type,
+                 g.x_operation, g.commitment_discount_type
     ) AS li
     LEFT JOIN billing_tagset AS ts ON ts.id = li.tag_set_id
     LEFT JOIN billing_account AS acc
@@ -54,4 +61,4 @@ CROSS JOIN LATERAL unnest(
     r.pricing_quantities, r.row_counts
 ) AS d (day, pricing_unit, billed_cost, effective_cost, list_cost, pricing_quantity, row_count)
 GROUP BY r.value, d.day, r.sub_account_id, r.service_name, r.usage_type,
-         COALESCE(d.pricing_unit, ''), r.rule_id
+         COALESCE(d.pricing_unit, ''), r.operation, r.commitment, r.tag_keys, r.rule_id

@@ -3,7 +3,8 @@
 In one transaction, for each billing period and payer: the period's partitions (of the
 line items and of the cost rollup) are made if new, the payer's previous partitions are
 detached and dropped, the staging tables are attached in their place, and the cost
-explorer's summaries (`billing.models.cubes`) are rebuilt from the rollup. Readers see
+explorer's summaries (`billing.models.cubes`) are rebuilt from the rollup, and the weekly
+resource costs (`billing.models.resources`) from the line items. Readers see
 the old data or the new, never a mix.
 """
 
@@ -18,7 +19,14 @@ from psycopg import sql
 
 from billing.ingest.rollup import rollup_table_name
 from billing.ingest.staging import PeriodLoad
-from billing.models import CostCube, DailyTagCost, IngestJob, IngestPeriodSum, LoadedPeriod
+from billing.models import (
+    CostCube,
+    DailyTagCost,
+    IngestJob,
+    IngestPeriodSum,
+    LoadedPeriod,
+    ResourceWeekCost,
+)
 from billing.models.cubes import DAILY_GRAINS, TAG_GRAINS
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
@@ -27,6 +35,7 @@ CUBE_GRAIN_SQL = (SQL_DIR / "cube_grain.sql").read_text()
 TAG_COST_SQL = (SQL_DIR / "daily_tag_cost.sql").read_text()
 TAG_GRAIN_SQL = (SQL_DIR / "tag_grain.sql").read_text()
 TAG_PAIR_SQL = (SQL_DIR / "tag_pair.sql").read_text()
+RESOURCE_SQL = (SQL_DIR / "resource_week_cost.sql").read_text()
 FIXED_COLUMNS = ("billing_account_id", "charge_category")  # in every grain's SQL
 # Partitioned tables and their partitions' names: <table>_<YYYY_MM> for a period,
 # <table>_<YYYY_MM>_j<job>_<index> for a payer's month.
@@ -81,7 +90,7 @@ def _publish_one(
         .filter(billing_period_start=period, billing_account_id=payer)
         .first()
     )
-    for summary in (CostCube, DailyTagCost):
+    for summary in (CostCube, DailyTagCost, ResourceWeekCost):
         summary.objects.filter(billing_period_start=period, billing_account_id=payer).delete()
     leaf = leaf_table_name(period, job.pk, index)
     old = previous.table_name if previous is not None else None
@@ -95,6 +104,7 @@ def _publish_one(
             payer=payer,
         )
     rebuild_summaries(cursor, period=period, payer=payer, leaf=leaf, tag_keys=tags)
+    rebuild_resource_costs(cursor, period=period, payer=payer, leaf=leaf)
     LoadedPeriod.objects.update_or_create(
         billing_period_start=period,
         billing_account_id=payer,
@@ -135,6 +145,14 @@ def rebuild_summaries(
                 _fill_grain(cursor, TAG_GRAIN_SQL, "t", kept, {**params, "grain": grain})
         if pairs:  # (False only for a migration from before the grain existed)
             cursor.execute(sql.SQL(TAG_PAIR_SQL).format(rollup=rollup), params)
+
+
+def rebuild_resource_costs(cursor: Any, *, period: date, payer: str, leaf: str) -> None:
+    """Fill the weekly resource costs of a payer's month from its attached line items."""
+    cursor.execute(
+        sql.SQL(RESOURCE_SQL).format(line_items=sql.Identifier(leaf)),
+        {"period": period, "payer": payer},
+    )
 
 
 def _fill_grain(

@@ -32,6 +32,8 @@ ROLLUP_KEYS = (
     "charge_category",
     "x_usage_type",
     "pricing_unit",
+    "x_operation",
+    "commitment_discount_type",
 )
 CODED_KEYS = (*ROLLUP_KEYS, "tags")
 EXACT_SUMMED = (*MONEY_COLUMNS, "pricing_quantity")

@@ -9,6 +9,7 @@ from billing.models.ingests import (
     LoadedPeriod,
 )
 from billing.models.organizations import Account, Organization, OrganizationalUnit
+from billing.models.resources import ResourceWeekCost
 from billing.models.transfers import BillingTransfer, TransferStatus
 from billing.models.views import BillingView
 
@@ -28,6 +29,7 @@ __all__ = [
     "LoadedPeriod",
     "Organization",
     "OrganizationalUnit",
+    "ResourceWeekCost",
     "TagKey",
     "TagSet",
     "Team",

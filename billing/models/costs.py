@@ -111,7 +111,8 @@ class CostRollup(models.Model):
     """A period's line items summed per day and combination of the columns rules read.
 
     One row per billing period, payer, day, account (id and name), service, region, charge
-    category, usage type, pricing unit and tag set, with exact sums; column names are the
+    category, usage type, pricing unit, operation, commitment type and tag set, with exact
+    sums (operation and commitment tell the efficiency signals apart); column names are the
     line item's, so SQL written for `li.<column>` reads either. The ingest builds it while
     it reads a file (SQL groups the rows instead when an amount has too many digits) and
     publishes it with the line items, in the same transaction. Allocation runs and the
@@ -133,6 +134,8 @@ class CostRollup(models.Model):
     charge_category = models.TextField()
     x_usage_type = models.TextField(null=True)
     pricing_unit = models.TextField(null=True)
+    x_operation = models.TextField(null=True)
+    commitment_discount_type = models.TextField(null=True)
     tag_set = models.ForeignKey(TagSet, null=True, on_delete=models.DO_NOTHING, db_constraint=False)
     billed_cost = ExactNumericField()
     effective_cost = ExactNumericField()

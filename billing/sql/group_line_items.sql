@@ -4,9 +4,10 @@
 INSERT INTO {rollup} ({columns})
 SELECT (li.charge_period_start AT TIME ZONE 'UTC')::date,
        li.sub_account_id, li.sub_account_name, li.service_name, li.region_id,
-       li.charge_category, li.x_usage_type, li.pricing_unit, li.tag_set_id,
+       li.charge_category, li.x_usage_type, li.pricing_unit, li.x_operation,
+       li.commitment_discount_type, li.tag_set_id,
        trim_scale(sum(li.billed_cost)), trim_scale(sum(li.effective_cost)),
        trim_scale(sum(li.list_cost)), trim_scale(sum(li.contracted_cost)),
        trim_scale(sum(li.pricing_quantity)), count(*)
 FROM {line_items} AS li
-GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9
+GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11

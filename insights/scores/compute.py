@@ -1,12 +1,13 @@
 """A team's weekly efficiency score, from the cost the allocation gives it.
 
 For each team and ISO week, the latest allocation runs' results of the team's value
-(splits included) are summed per service and usage type, amortized, and each sum is
-classified (`insights.scores.signals`): the cost eligible for a component, the part
-already efficient, and the saving left. A component's value is its efficient share in
-percent; it scores 100 at its target; the score is the weighted mean of the components
-that apply (have eligible cost). Components whose facts the allocated cost does not
-carry yet (commitments, tags, budgets) are not applicable.
+(splits included) are summed per service, usage type, operation, commitment and set of tag
+keys, amortized, and each sum is classified (`insights.scores.signals`): the cost eligible
+for a component, the part already efficient, and the saving left. Tag compliance takes
+every positive cost as eligible and the part whose tags carry all required keys as
+efficient. A component's value is its efficient share in percent; it scores 100 at its
+target; the score is the weighted mean of the components that apply (have eligible cost).
+Budget adherence is not applicable until the team has a budget.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 from django.db import connection
 
 from allocation.models import AllocationResult, AllocationRun, RunStatus
+from billing.models import TagKey
 from insights.models import ScoreSettings, TeamCostBinding
 from insights.scores.signals import COMPONENTS, classify
 
@@ -26,10 +28,18 @@ HUNDRED = Decimal(100)
 CENT = Decimal("0.01")
 # A week's saving as a monthly one: the average month has 365.25 / 12 days.
 WEEKS_PER_MONTH = Decimal("365.25") / 12 / 7
-# Decided from the usage type; the others need facts the allocated cost lacks so far.
+# Decided from the usage type, operation and commitment (`signals.classify`).
 USAGE_COMPONENTS = frozenset(
-    {"graviton", "current_generation", "spot", "ebs_volume_type", "s3_storage_class"}
+    {
+        "commitment_coverage",
+        "graviton",
+        "current_generation",
+        "spot",
+        "ebs_volume_type",
+        "s3_storage_class",
+    }
 )
+MEASURED_COMPONENTS = USAGE_COMPONENTS | {"tag_compliance"}
 DEFAULT_WEIGHTS = {
     "commitment_coverage": Decimal(3),
     "graviton": Decimal(2),
@@ -64,7 +74,7 @@ class Component:
 
     @property
     def applicable(self) -> bool:
-        return self.key in USAGE_COMPONENTS and self.eligible_cost > 0
+        return self.key in MEASURED_COMPONENTS and self.eligible_cost > 0
 
     @property
     def value(self) -> Decimal | None:
@@ -124,6 +134,48 @@ def settings_values() -> tuple[dict[str, Decimal], dict[str, Decimal]]:
     return weights, targets
 
 
+def required_tag_keys(category: Any = None, period: date | None = None) -> list[str]:
+    """The tag keys every cost should carry: the tenant's choice, or by default the keys
+    the rules of the teams' category read (what those rules cannot place by tag is what
+    the teams should tag)."""
+    saved = ScoreSettings.objects.order_by("pk").first()
+    if saved is not None and saved.required_tag_keys:
+        return [str(key) for key in saved.required_tag_keys]
+    if category is None:
+        binding = TeamCostBinding.objects.select_related("category").first()
+        category = binding.category if binding else None
+    if category is None:
+        return []
+    version = category.version_for(period or date.today())
+    if version is None:
+        return []
+    keys: set[str] = set()
+    for expression in version.rules.exclude(expression=None).values_list("expression", flat=True):
+        keys.update(_tag_keys_read(expression))
+    return sorted(keys)
+
+
+def _tag_keys_read(node: Any) -> set[str]:
+    if isinstance(node, list):
+        return set().union(*map(_tag_keys_read, node)) if node else set()
+    if not isinstance(node, dict):
+        return set()
+    if node.get("field") == "tag" and isinstance(node.get("key"), str):
+        return {node["key"]}
+    return set().union(*(_tag_keys_read(v) for k, v in node.items() if k in ("all", "any", "not")))
+
+
+def tag_key_spellings(keys: list[str]) -> list[frozenset[str]]:
+    """Per required key, the spellings that carry it: the key and its aliases."""
+    aliases = dict(TagKey.objects.filter(name__in=keys).values_list("name", "aliases"))
+    return [frozenset({key, *(aliases.get(key) or [])}) for key in keys]
+
+
+def carries(tag_keys: list[str], spellings: list[frozenset[str]]) -> bool:
+    present = set(tag_keys)
+    return all(present & spelled for spelled in spellings)
+
+
 def score_week(week: date, team_ids: list[int] | None = None) -> list[WeekScore]:
     """The scores of `week` (a Monday) of every bound team, or of `team_ids`."""
     found = TeamCostBinding.objects.select_related("category")
@@ -142,15 +194,24 @@ def score_week(week: date, team_ids: list[int] | None = None) -> list[WeekScore]
     if not bindings:
         return []
     team_of = {b.value: b.team_id for b in bindings}
-    for value, service, usage_type, cost in _allocated(bindings, week):
-        components = {c.key: c for c in scores[team_of[value]].components}
-        for hit in classify(service or None, usage_type or None):
+    spellings = tag_key_spellings(required_tag_keys(bindings[0].category, week))
+    by_team = {team_id: {c.key: c for c in score.components} for team_id, score in scores.items()}
+    for value, service, usage_type, operation, commitment, tag_keys, cost in _allocated(
+        bindings, week
+    ):
+        components = by_team[team_of[value]]
+        for hit in classify(service or None, usage_type or None, operation, commitment):
             component = components[hit.component]
             component.eligible_cost += cost
             if hit.efficient:
                 component.efficient_cost += cost
             else:
                 component.weekly_saving += cost * hit.saving_rate
+        if spellings and cost > 0:
+            tagging = components["tag_compliance"]
+            tagging.eligible_cost += cost
+            if carries(tag_keys, spellings):
+                tagging.efficient_cost += cost
     return list(scores.values())
 
 
@@ -168,14 +229,16 @@ def week_runs(category: Any, week: date) -> list[int]:
 
 
 def _allocated(bindings: list[TeamCostBinding], week: date) -> list[tuple[Any, ...]]:
-    """(value, service, usage type, effective cost) of the week, from the latest runs."""
+    """(value, service, usage type, operation, commitment, tag keys, effective cost) of
+    the week, from the latest runs."""
     table = AllocationResult._meta.db_table
     with connection.cursor() as cursor:
         # Index allocresult_run_value.
         cursor.execute(
-            f"SELECT value, service_name, usage_type, sum(effective_cost) FROM {table} "
+            "SELECT value, service_name, usage_type, operation, commitment, tag_keys, "
+            f"sum(effective_cost) FROM {table} "
             "WHERE run_id = ANY(%s) AND value = ANY(%s) AND day >= %s AND day < %s "
-            "GROUP BY 1, 2, 3",
+            "GROUP BY 1, 2, 3, 4, 5, 6",
             [
                 week_runs(bindings[0].category, week),
                 [b.value for b in bindings],

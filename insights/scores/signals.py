@@ -1,8 +1,9 @@
-"""Which efficiency signals a cost is eligible for, read from its service and usage type.
+"""Which efficiency signals a cost is eligible for, read from its service, usage type,
+operation and commitment.
 
 Pure functions, no database. The rules and saving rates are those of AWS's KPI dashboards
-("Efficiency signals" in BILLING-DATA.md). Whether a cost is covered by a commitment, and the
-tag and budget components, are not visible in the usage type; the caller decides those.
+("Efficiency signals" in BILLING-DATA.md). The tag and budget components are not visible in
+these columns; the caller decides those.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 
 COMPONENTS = (
     "commitment_coverage",
@@ -289,18 +291,68 @@ _RULES: tuple[tuple[frozenset[str], Callable[[str], list[Hit] | None]], ...] = (
 )  # fmt: skip
 
 
-def classify(service_name: str | None, usage_type: str | None) -> list[Hit]:
+def classify(
+    service_name: str | None,
+    usage_type: str | None,
+    operation: str | None = None,
+    commitment: str | None = None,
+) -> list[Hit]:
     """The components a cost of this service and usage type is eligible for (none: not
     eligible). A service we know that contradicts the usage type gives none; a service we do
-    not know (or None) leaves the decision to the usage type."""
+    not know (or None) leaves the decision to the usage type.
+
+    `operation` (CUR's lineItem/Operation) tells the EC2 platform and the RDS engine: only
+    Linux instances and the open-source engines have a Graviton equivalent; without it they
+    are taken to have one. `commitment` (the commitment discount type covering the cost, if
+    any) makes the cost covered: efficient for commitment coverage, and neither on-demand
+    (Spot's base) nor, for a reservation, a candidate for a newer generation.
+    """
     if not usage_type or not usage_type.strip():
         return []
-    usage = strip_region(usage_type)
-    service = _SERVICE_KEYS.get(_squash(service_name or ""))
+    hits = list(_classify_usage(_squash(service_name or ""), strip_region(usage_type)))
+    if operation and not _graviton_platform(operation):
+        hits = [hit for hit in hits if hit.component != "graviton"]
+    if commitment:
+        hits = _covered(hits, commitment)
+    return hits
+
+
+@lru_cache(maxsize=4096)
+def _classify_usage(squashed_service: str, usage: str) -> tuple[Hit, ...]:
+    service = _SERVICE_KEYS.get(squashed_service)
     for services, rule in _RULES:
         if service is not None and service not in services:
             continue
         hits = rule(usage)
         if hits is not None:
-            return hits
-    return []
+            return tuple(hits)
+    return ()
+
+
+# RDS engines with Graviton instances: MySQL, PostgreSQL, Aurora MySQL, MariaDB, Aurora
+# PostgreSQL (CreateDBInstance:<code>).
+_RDS_GRAVITON_ENGINES = frozenset({"0002", "0014", "0016", "0018", "0021"})
+
+
+def _graviton_platform(operation: str) -> bool:
+    """Whether the platform or engine named by `operation` has Graviton instances."""
+    name, _, code = operation.strip().partition(":")
+    if name == "RunInstances":  # Linux/UNIX is RunInstances or RunInstances:0000
+        return code in ("", "0000")
+    if name == "CreateDBInstance":
+        return code in _RDS_GRAVITON_ENGINES or code == ""
+    return True
+
+
+def _covered(hits: list[Hit], commitment: str) -> list[Hit]:
+    covered = []
+    for hit in hits:
+        if hit.component == "commitment_coverage":
+            covered.append(_hit("commitment_coverage", True, ZERO, commitment, commitment))
+        elif hit.component == "spot" or (
+            hit.component == "current_generation" and "reserv" in commitment.lower()
+        ):
+            continue
+        else:
+            covered.append(hit)
+    return covered

@@ -93,24 +93,36 @@ def test_graviton_share_its_saving_and_the_weighted_score(teams: dict[str, Team]
     assert D(graviton["potential_saving"]) == (D(60) * D("365.25") / 12 / 7).quantize(D("0.01"))
     assert component(web, "spot")["value"] == "0.00"
     assert component(web, "current_generation")["value"] == "100.00"
-    for key in ("commitment_coverage", "tag_compliance", "budget_adherence", "ebs_volume_type"):
+    # Both instances on demand, no commitment: 20 % of 400 USD a week left to save.
+    commitment = component(web, "commitment_coverage")
+    assert (commitment["eligible_cost"], commitment["value"]) == ("400", "0.00")
+    assert D(commitment["potential_saving"]) == (D(80) * D("365.25") / 12 / 7).quantize(D("0.01"))
+    # The rules read the tag key team, so it is required by default; all costs carry it.
+    assert component(web, "tag_compliance")["value"] == "100.00"
+    for key in ("budget_adherence", "ebs_volume_type", "s3_storage_class"):
         assert component(web, key)["applicable"] is False and component(web, key)["value"] is None
-    # Graviton 25 % of a 50 % target scores 50 (weight 2), current generation 100 (weight 1),
-    # Spot 0 (weight 1): (2 * 50 + 100 + 0) / 4.
-    assert web.score == D("50.00")
+    # Commitment 0 (weight 3), Graviton 25 % of a 50 % target scores 50 (weight 2), current
+    # generation 100 (weight 1), Spot 0 (weight 1), tags 100 (weight 2):
+    # (0 + 2 * 50 + 100 + 0 + 2 * 100) / 9.
+    assert web.score == D("44.44")
 
     data = scores["Data team"]
     assert component(data, "ebs_volume_type")["value"] == "75.00"
     assert component(data, "s3_storage_class")["value"] == "0.00"
-    assert data.score == D("41.67")  # (75 / 90 * 100 + 0) / 2
+    assert component(data, "commitment_coverage")["applicable"] is False
+    assert data.score == D("70.83")  # (75 / 90 * 100 + 0 + 2 * 100) / 4
 
 
 def test_weights_and_targets_come_from_the_settings(teams: dict[str, Team]) -> None:
-    ScoreSettings.objects.create(weights={"spot": 0}, targets={"graviton": 25})
+    ScoreSettings.objects.create(
+        weights={"spot": 0, "commitment_coverage": 0}, targets={"graviton": 25}
+    )
 
     (web,) = team_scores_compute(actor=None, week=WEEK, team_ids=[teams["Web"].pk])
 
-    assert web.score == D("100.00")  # Graviton at its target, current generation, Spot unweighted
+    # Graviton at its target, current generation and tags at 100; Spot and commitments
+    # weigh nothing.
+    assert web.score == D("100.00")
 
 
 def test_a_team_without_eligible_cost_is_not_applicable_not_zero(
@@ -128,7 +140,7 @@ def test_computing_a_week_again_replaces_it(teams: dict[str, Team]) -> None:
     team_scores_compute(actor=None, week=date(2026, 1, 8))  # any day of the week
 
     web = TeamScore.objects.get(team=teams["Web"])
-    assert web.week == WEEK and web.score == D("75.00")  # (2 * 100 + 100 + 0) / 4
+    assert web.week == WEEK and web.score == D("55.56")  # (0 + 2 * 100 + 100 + 0 + 200) / 9
 
 
 def test_the_command_prints_each_teams_score(teams: dict[str, Team], tenant_a: Any) -> None:
@@ -138,8 +150,8 @@ def test_the_command_prints_each_teams_score(teams: dict[str, Team], tenant_a: A
     )
 
     assert "2026-W02 (from 2026-01-05):" in out.getvalue()
-    assert "Web team: 50.00" in out.getvalue()
-    assert "Data team: 41.67" in out.getvalue()
+    assert "Web team: 44.44" in out.getvalue()
+    assert "Data team: 70.83" in out.getvalue()
 
 
 def test_a_team_lead_reads_only_their_teams_scores(
@@ -155,7 +167,7 @@ def test_a_team_lead_reads_only_their_teams_scores(
 
     assert own.status_code == 200
     (week,) = own.json()
-    assert (week["week"], week["score"]) == ("2026-W02", "50.00")
+    assert (week["week"], week["score"]) == ("2026-W02", "44.44")
     assert {c["key"] for c in week["components"]} >= {"graviton", "spot", "commitment_coverage"}
     assert other.status_code == 404
     assert CostCategory.objects.filter(name="Team").exists()
@@ -169,13 +181,16 @@ def test_recommendations_are_ranked_by_saving_with_their_reasoning(
 
     found = client_a.get(url, {"week": "2026-01-07"}).json()
 
-    # m5.large: Spot saves 55 % of 300 a week, Graviton 20 %; m6g.large: Spot 55 % of 100.
+    # m5.large: Spot saves 55 % of 300 a week, Graviton and a Savings Plan 20 % each;
+    # m6g.large: Spot 55 % of 100, a Savings Plan 20 %.
     monthly = [(r["current"], r["suggested"], r["monthly_saving"]) for r in found]
     per_month = D("365.25") / 12 / 7
     assert monthly == [
         ("on-demand", "Spot", str((D(165) * per_month).quantize(D("0.01")))),
         ("m5.large", "m7g.large", str((D(60) * per_month).quantize(D("0.01")))),
+        ("on-demand", "Savings Plan", str((D(60) * per_month).quantize(D("0.01")))),
         ("on-demand", "Spot", str((D(55) * per_month).quantize(D("0.01")))),
+        ("on-demand", "Savings Plan", str((D(20) * per_month).quantize(D("0.01")))),
     ]
     assert found[1]["category"] == "compute" and found[1]["owner_team"] == "Web team"
     assert found[1]["owner_account"] == "210000000001"
