@@ -11,6 +11,7 @@ import csv
 import gzip
 import io
 import json
+from datetime import date
 from decimal import Decimal
 from io import StringIO
 from pathlib import Path
@@ -24,6 +25,7 @@ from insights.scores.hub_export import parse_tags
 from insights.scores.imported import imported_for_team, recommendations_import
 from portal.audit.models import AuditEntry
 from portal.core.errors import ApplicationError
+from portal.demo.recommendations import ensure_imported_recommendations
 from tests.insights.world import A1, A2, A3, World, build_world
 
 D = Decimal
@@ -365,6 +367,16 @@ def test_a_team_gets_only_its_own_imported_recommendations(world: World, tmp_pat
     assert [r.resource_id for r in imported_for_team(world.data)] == ["i-data-ec2"]
     visible = ImportedRecommendation.objects.visible_to(world.lead)
     assert sorted(visible.values_list("recommendation_id", flat=True)) == ["web-ebs", "web-ec2"]
+
+
+def test_the_demo_export_is_imported_once(world: World) -> None:
+    made: list[str] = []
+
+    ensure_imported_recommendations(actor=None, today=date(2026, 3, 1), made=made.append)
+    ensure_imported_recommendations(actor=None, today=date(2026, 3, 1), made=made.append)
+
+    (said,) = made
+    assert "without a team" in said and ImportedRecommendation.objects.count() == 9
 
 
 def test_tags_in_the_shapes_exports_use() -> None:
