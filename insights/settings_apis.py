@@ -50,7 +50,7 @@ DECIMAL_INPUT = {
 class ComponentValuesField(serializers.DictField):
     """Kept as given: the service names each unknown key or refused value."""
 
-    child = serializers.JSONField()
+    child = serializers.JSONField(allow_null=True)
 
 
 class ScoreSettingsInputSerializer(serializers.Serializer[Any]):
