@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 
 from insights.models import ScoreSettings
 from insights.scores.settings import (
+    SCORE_SETTINGS_READERS,
     EffectiveSettings,
     score_recompute_state,
     score_settings_get,
@@ -26,9 +27,7 @@ from insights.scores.signals import COMPONENTS
 from portal.core.apis import ScopedAPIMixin
 from portal.core.permissions import ADMIN_ONLY
 from portal.core.serializers import ExactDecimalField
-from portal.users.roles import Role
 
-SCORE_SETTINGS_READERS = frozenset({Role.ADMIN, Role.FINANCE, Role.RESELLER_ADMIN, Role.TEAM_LEAD})
 DECIMAL_INPUT = {
     "oneOf": [
         {"type": "string", "pattern": r"^\d{1,3}(\.\d{1,2})?$", "example": "2.5"},

@@ -26,9 +26,12 @@ from insights.services import team_scores_compute
 from portal.audit.services import audit_record
 from portal.core.errors import ApplicationError
 from portal.core.fields import checked_decimal
+from portal.users.roles import Role
 
 logger = logging.getLogger(__name__)
 
+# Who reads the settings (a team lead, to understand their teams' scores); admins change them.
+SCORE_SETTINGS_READERS = frozenset({Role.ADMIN, Role.FINANCE, Role.RESELLER_ADMIN, Role.TEAM_LEAD})
 HUNDRED = Decimal(100)
 MAX_TAG_KEYS = 20
 MAX_TAG_KEY_LENGTH = 128

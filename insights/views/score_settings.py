@@ -16,6 +16,7 @@ from django.views.generic import FormView
 from billing.models import TagKey
 from insights.scores.settings import (
     MAX_TAG_KEYS,
+    SCORE_SETTINGS_READERS,
     EffectiveSettings,
     ScoreSettingsInvalid,
     score_recompute_state,
@@ -23,7 +24,6 @@ from insights.scores.settings import (
     score_settings_reset,
     score_settings_update,
 )
-from insights.settings_apis import SCORE_SETTINGS_READERS
 from portal.core.errors import ApplicationError
 from portal.core.permissions import ADMIN_ONLY, may_write
 

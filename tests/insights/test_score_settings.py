@@ -315,6 +315,19 @@ def test_finance_and_team_leads_read_the_settings_without_changing_them(
     assert ScoreSettings.objects.get().targets == {"spot": "30"}
 
 
+def test_the_score_explanation_on_home_links_the_settings(
+    web: Team, client_a: TenantClient
+) -> None:
+    lead = make_user(Role.TEAM_LEAD, "web-lead")
+    web.leads.add(lead)
+    client_a.force_login(lead)
+
+    text = client_a.get("/").content.decode()
+
+    assert "How is this computed?" in text
+    assert 'href="/scores/settings/">Score settings: what each component measures' in text
+
+
 def form(**changes: str) -> dict[str, str]:
     from insights.scores.compute import DEFAULT_TARGETS, DEFAULT_WEIGHTS
 
