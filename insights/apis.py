@@ -17,6 +17,7 @@ from billing.models import BillingView, Team
 from insights.models import TeamScore
 from insights.query import CostQuery, is_known_dimension, month_to_date, parse_cost_query
 from insights.scores.compute import week_start
+from insights.scores.imported import imported_for_team
 from insights.scores.recommendations import CATEGORIES, team_recommendations
 from insights.selectors import cost_explorer, dimension_values, explorer_options
 from insights.serializers import (
@@ -189,7 +190,8 @@ class TeamScoreApi(ScopedAPIMixin, APIView):
 
 
 class TeamRecommendationApi(ScopedAPIMixin, APIView):
-    """What the team can change, from its last full week's cost, largest saving first."""
+    """What the team can change, from its last full week's cost and the recommendations
+    imported for it (Cost Optimization Hub), largest saving first."""
 
     model = Team
 
@@ -223,10 +225,12 @@ class TeamRecommendationApi(ScopedAPIMixin, APIView):
             raise ApplicationError(
                 "week must be a date as YYYY-MM-DD.", code="invalid", field="week"
             ) from None
-        found = team_recommendations(
-            team,
-            week_start(day),
-            category=category,
-            owner=request.query_params.get("owner") or None,
+        owner = request.query_params.get("owner") or None
+        found = sorted(
+            [
+                *team_recommendations(team, week_start(day), category=category, owner=owner),
+                *imported_for_team(team, category=category, owner=owner),
+            ],
+            key=lambda r: (-r.monthly_saving, r.owner_account, r.current, r.resource_id or ""),
         )
         return Response(RecommendationSerializer(found, many=True).data)

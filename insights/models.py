@@ -74,13 +74,17 @@ class TeamScore(models.Model):
 
     `components`: one dict per component with key, value (percent, or null when not
     applicable), weight, target, eligible_cost, efficient_cost, potential_saving (monthly)
-    and applicable. `score` is null when no component applies.
+    and applicable. `score` is null when no component applies. `recommendations`: the
+    week's largest, as the recommendations API gives them.
     """
 
     team = models.ForeignKey("billing.Team", on_delete=models.CASCADE, related_name="scores")
     week = models.DateField(help_text="The Monday the week starts on.")
     score = models.DecimalField(max_digits=5, decimal_places=2, null=True)
     components = models.JSONField(default=list)
+    recommendations = models.JSONField(
+        default=list, blank=True, help_text="The week's largest recommendations, as the API's."
+    )
     computed_at = models.DateTimeField(auto_now=True)
 
     objects = TeamScoreQuerySet.as_manager()

@@ -11,8 +11,12 @@ from allocation.models import CostCategory
 from billing.models import Team
 from insights.models import TeamCostBinding, TeamScore
 from insights.scores.compute import score_week, week_start
+from insights.scores.recommendations import week_recommendations
 from portal.audit.services import audit_record, audited_create, audited_delete, snapshot
 from portal.core.errors import ApplicationError
+
+# The largest recommendations kept with a week's score, for the home pages.
+STORED_RECOMMENDATIONS = 10
 
 
 @transaction.atomic
@@ -81,13 +85,19 @@ def team_scores_compute(
     holds `week`, replacing what was stored for it."""
     monday = week_start(week)
     stored = []
+    bindings = TeamCostBinding.objects.select_related("category", "team")
+    if team_ids is not None:
+        bindings = bindings.filter(team_id__in=team_ids)
+    advice = week_recommendations(list(bindings), monday)
     for computed in score_week(monday, team_ids):
+        kept = advice.get(computed.team_id, [])[:STORED_RECOMMENDATIONS]
         score, _ = TeamScore.objects.update_or_create(
             team_id=computed.team_id,
             week=monday,
             defaults={
                 "score": computed.score,
                 "components": [c.as_dict() for c in computed.components],
+                "recommendations": [r.as_dict() for r in kept],
             },
         )
         stored.append(score)

@@ -11,12 +11,13 @@ from typing import Any
 from django.db.models import Max
 
 from billing.models import LoadedPeriod, Team
-from insights.models import TeamScore
+from insights.models import ImportedRecommendation, TeamScore
 from insights.scores.compute import settings_values
 from insights.scores.signals import COMPONENTS
 from insights.selectors import DEFAULT_CURRENCY
 
 TREND_WEEKS = 12
+TOP_RECOMMENDATIONS = 3
 HUNDRED = Decimal(100)
 LABELS = {
     "commitment_coverage": "Commitment coverage",
@@ -77,6 +78,20 @@ class ComponentLine:
 
 
 @dataclass(frozen=True)
+class Advice:
+    """A recommendation as the home page lists it."""
+
+    category: str
+    current: str
+    suggested: str
+    resource_id: str
+    owner_account: str
+    monthly_saving: Decimal
+    reasoning: str
+    imported: bool
+
+
+@dataclass(frozen=True)
 class TrendPoint:
     week: date
     score: Decimal | None
@@ -90,6 +105,8 @@ class TeamCard:
     previous: Decimal | None = None  # the week before's score
     trend: list[TrendPoint] = field(default_factory=list)
     components: list[ComponentLine] = field(default_factory=list)
+    recommendations: list[Advice] = field(default_factory=list)
+    stored_recommendations: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def scored(self) -> bool:
@@ -173,7 +190,7 @@ def components_of(score: TeamScore) -> list[ComponentLine]:
 
 
 def score_board(*, user: Any, weeks: int = TREND_WEEKS) -> ScoreBoard:
-    """The scores of the teams `user` sees: four queries, whatever the number of teams."""
+    """The scores of the teams `user` sees: five queries, whatever the number of teams."""
     teams = list(Team.objects.visible_to(user).order_by("name"))
     visible = TeamScore.objects.visible_to(user).filter(team__in=teams)
     latest = visible.aggregate(latest=Max("week"))["latest"] if teams else None
@@ -185,6 +202,7 @@ def score_board(*, user: Any, weeks: int = TREND_WEEKS) -> ScoreBoard:
             found.setdefault(row.team_id, {})[row.week] = row
         for team_id, rows in found.items():
             _fill(cards[team_id], rows, first, weeks)
+        _advise(cards)
     weights, targets = settings_values()
     return ScoreBoard(
         cards=list(cards.values()),
@@ -200,8 +218,37 @@ def _fill(card: TeamCard, rows: dict[date, TeamScore], first: date, weeks: int) 
     card.week, card.score = newest.week, newest.score
     card.previous = before.score if before is not None else None
     card.components = components_of(newest)
+    card.stored_recommendations = newest.recommendations
     starts = [first + timedelta(weeks=n) for n in range(weeks)]
     card.trend = [TrendPoint(w, rows[w].score if w in rows else None) for w in starts]
+
+
+def _advise(cards: dict[int, TeamCard]) -> None:
+    """Each scored card's largest recommendations: those stored with its week's score and
+    those imported for the team (one query for all teams)."""
+    imported: dict[int, list[Advice]] = {}
+    rows = ImportedRecommendation.objects.filter(team_id__in=list(cards)).order_by(
+        "-monthly_saving"
+    )
+    for row in rows:
+        found = imported.setdefault(row.team_id, [])
+        if len(found) < TOP_RECOMMENDATIONS:
+            found.append(
+                Advice(row.category, row.current, row.suggested, row.resource_id,
+                       row.owner_account, row.monthly_saving, row.reasoning, True)
+            )  # fmt: skip
+    for card in cards.values():
+        stored = [
+            Advice(r["category"], r["current"], r["suggested"], r.get("resource_id") or "",
+                   r["owner_account"], Decimal(r["monthly_saving"]), r["reasoning"], False)
+            for r in card.stored_recommendations
+        ]  # fmt: skip
+        merged = sorted([*stored, *imported.get(card.team.pk, [])], key=_by_saving)
+        card.recommendations = merged[:TOP_RECOMMENDATIONS]
+
+
+def _by_saving(advice: Advice) -> tuple[Decimal, str]:
+    return (-advice.monthly_saving, advice.resource_id)
 
 
 def league(board: ScoreBoard) -> list[TeamCard]:

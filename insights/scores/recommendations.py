@@ -9,7 +9,8 @@ Sorted by saving, largest first.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import defaultdict
+from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -20,8 +21,8 @@ from allocation.models import AllocationResult
 from billing.models import LoadedPeriod, Team
 from insights.models import TeamCostBinding
 from insights.scores.compute import USAGE_COMPONENTS, WEEKS_PER_MONTH, week_runs
-from insights.scores.resources import team_resources
-from insights.scores.signals import classify
+from insights.scores.resources import RowKey, team_resources
+from insights.scores.signals import Hit, classify
 
 CENT = Decimal("0.01")
 DATABASES = ("rds", "elasticache", "dynamodb", "redshift", "opensearch", "database")
@@ -50,55 +51,88 @@ class Recommendation:
     monthly_saving: Decimal
     reasoning: str
 
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "monthly_saving": str(self.monthly_saving)}
+
 
 def team_recommendations(
     team: Team, week: date, *, category: str | None = None, owner: str | None = None
 ) -> list[Recommendation]:
     """The recommendations of `team` from the week starting on `week` (a Monday)."""
-    binding = TeamCostBinding.objects.filter(team=team).select_related("category").first()
-    if binding is None:
-        return []
-    currency = _currency(week)
-    runs = week_runs(binding.category, week)
-    candidates = []
-    for account, service, usage_type, operation, commitment, cost in _week_rows(
-        runs, binding.value, week
-    ):
-        for hit in classify(service or None, usage_type or None, operation, commitment):
-            if hit.component in USAGE_COMPONENTS and not hit.efficient and cost > 0:
-                candidates.append(
-                    ((account, service, usage_type, operation, commitment), hit, cost)
-                )
-    resources = team_resources(runs, binding.value, week, {key[2] for key, _, _ in candidates})
-    found = []
-    for key, hit, cost in candidates:
-        for resource_id, part, note in _parts(cost, resources.get(key, [])):
-            monthly = (part * hit.saving_rate * WEEKS_PER_MONTH).quantize(CENT)
-            if monthly <= 0:
-                continue
-            found.append(
-                Recommendation(
-                    category=_category(hit.component, key[1]),
-                    component=hit.component,
-                    owner_account=key[0],
-                    owner_team=team.name,
-                    resource_id=resource_id,
-                    current=hit.current,
-                    suggested=hit.suggested,
-                    monthly_saving=monthly,
-                    reasoning=(
-                        f"{hit.current}{note} cost {part.quantize(CENT)} {currency} in the "
-                        f"week from {week}; moving to {hit.suggested} "
-                        f"({LABELS[hit.component]}) saves about "
-                        f"{hit.saving_rate * 100:.0f}% of it, {monthly} {currency} a month."
-                    ),
-                )
-            )
+    binding = TeamCostBinding.objects.filter(team=team).select_related("category", "team")
+    found = week_recommendations(list(binding), week).get(team.pk, [])
     if category:
         found = [r for r in found if r.category == category]
     if owner:
         found = [r for r in found if owner in (r.owner_account, r.owner_team)]
-    return sorted(found, key=lambda r: (-r.monthly_saving, r.owner_account, r.current))
+    return found
+
+
+def week_recommendations(
+    bindings: list[TeamCostBinding], week: date
+) -> dict[int, list[Recommendation]]:
+    """Per team id, the recommendations of the bound teams from the week starting on
+    `week`, largest saving first: a fixed number of queries for any number of teams."""
+    if not bindings:
+        return {}
+    currency = _currency(week)
+    runs = week_runs(bindings[0].category, week)
+    by_value = {b.value: b for b in bindings}
+    candidates: dict[str, list[tuple[RowKey, Hit, Decimal]]] = defaultdict(list)
+    for value, *key, cost in _week_rows(runs, list(by_value), week):
+        _, service, usage_type, operation, commitment = key
+        for hit in classify(service or None, usage_type or None, operation, commitment):
+            if hit.component in USAGE_COMPONENTS and not hit.efficient and cost > 0:
+                candidates[value].append((tuple(key), hit, cost))
+    usage_types = {key[2] for found in candidates.values() for key, _, _ in found}
+    resources = team_resources(runs, list(candidates), week, usage_types)
+    made: dict[int, list[Recommendation]] = {}
+    for value, found in candidates.items():
+        team = by_value[value].team
+        held = resources.get(value, {})
+        made[team.pk] = sorted(
+            (
+                recommendation
+                for key, hit, cost in found
+                for recommendation in _recommended(team, week, currency, key, hit, cost, held)
+            ),
+            key=lambda r: (-r.monthly_saving, r.owner_account, r.current, r.resource_id or ""),
+        )
+    return made
+
+
+def _recommended(
+    team: Team,
+    week: date,
+    currency: str,
+    key: RowKey,
+    hit: Hit,
+    cost: Decimal,
+    held: dict[RowKey, list[tuple[str, Decimal]]],
+) -> list[Recommendation]:
+    made = []
+    for resource_id, part, note in _parts(cost, held.get(key, [])):
+        monthly = (part * hit.saving_rate * WEEKS_PER_MONTH).quantize(CENT)
+        if monthly <= 0:
+            continue
+        made.append(
+            Recommendation(
+                category=_category(hit.component, key[1]),
+                component=hit.component,
+                owner_account=key[0],
+                owner_team=team.name,
+                resource_id=resource_id,
+                current=hit.current,
+                suggested=hit.suggested,
+                monthly_saving=monthly,
+                reasoning=(
+                    f"{hit.current}{note} cost {part.quantize(CENT)} {currency} in the week "
+                    f"from {week}; moving to {hit.suggested} ({LABELS[hit.component]}) saves "
+                    f"about {hit.saving_rate * 100:.0f}% of it, {monthly} {currency} a month."
+                ),
+            )
+        )
+    return made
 
 
 def _parts(
@@ -129,15 +163,15 @@ def _category(component: str, service: str) -> str:
     return "compute"
 
 
-def _week_rows(runs: list[int], value: str, week: date) -> list[tuple[Any, ...]]:
+def _week_rows(runs: list[int], values: list[str], week: date) -> list[tuple[Any, ...]]:
     with connection.cursor() as cursor:
         # Index allocresult_run_value.
         cursor.execute(
-            "SELECT sub_account_id, service_name, usage_type, operation, commitment, "
+            "SELECT value, sub_account_id, service_name, usage_type, operation, commitment, "
             f"sum(effective_cost) FROM {AllocationResult._meta.db_table} "
-            "WHERE run_id = ANY(%s) AND value = %s AND day >= %s AND day < %s "
-            "GROUP BY 1, 2, 3, 4, 5",
-            [runs, value, week, week + timedelta(days=7)],
+            "WHERE run_id = ANY(%s) AND value = ANY(%s) AND day >= %s AND day < %s "
+            "GROUP BY 1, 2, 3, 4, 5, 6",
+            [runs, values, week, week + timedelta(days=7)],
         )
         return cursor.fetchall()
 

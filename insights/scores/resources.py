@@ -25,7 +25,7 @@ from billing.models import ResourceWeekCost
 RowKey = tuple[str, str, str, str, str]
 
 RESOURCES_SQL = """
-SELECT COALESCE(li.sub_account_id, ''), COALESCE(li.service_name, ''),
+SELECT {value_case} AS value, COALESCE(li.sub_account_id, ''), COALESCE(li.service_name, ''),
        COALESCE(li.x_usage_type, ''), COALESCE(li.x_operation, ''),
        COALESCE(li.commitment_discount_type, ''), li.resource_id, sum(li.effective_cost)
 FROM {table} AS li
@@ -33,17 +33,18 @@ LEFT JOIN billing_tagset AS ts ON ts.id = li.tag_set_id
 LEFT JOIN billing_account AS acc
        ON acc.provider = %(provider)s AND acc.account_id = li.sub_account_id
 WHERE li.billing_period_start = %(period)s AND li.week = %(week)s
-  AND li.x_usage_type = ANY(%(usage_types)s) AND {value_case} = %(value)s
-GROUP BY 1, 2, 3, 4, 5, 6
+  AND li.x_usage_type = ANY(%(usage_types)s) AND {value_case} = ANY(%(values)s)
+GROUP BY 1, 2, 3, 4, 5, 6, 7
 """
 
 
 def team_resources(
-    run_ids: list[int], value: str, week: date, usage_types: set[str]
-) -> dict[RowKey, list[tuple[str, Decimal]]]:
-    """Per allocated row key, the resources of `value` in the week, largest cost first."""
-    found: dict[RowKey, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
-    if not usage_types:
+    run_ids: list[int], values: list[str], week: date, usage_types: set[str]
+) -> dict[str, dict[RowKey, list[tuple[str, Decimal]]]]:
+    """Per value and allocated row key, the value's resources in the week, largest cost
+    first."""
+    found: dict[tuple[str, RowKey], dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    if not usage_types or not values:
         return {}
     runs = AllocationRun.objects.filter(pk__in=run_ids).select_related("category", "ruleset")
     for run in runs:
@@ -58,13 +59,13 @@ def team_resources(
             "period": run.period,
             "week": week,
             "usage_types": sorted(usage_types),
-            "value": value,
+            "values": values,
         }
         with connection.cursor() as cursor:
             cursor.execute(query, params)
-            for *key, resource_id, cost in cursor.fetchall():
-                found[tuple(key)][resource_id] += cost
-    return {
-        key: sorted(costs.items(), key=lambda item: (-item[1], item[0]))
-        for key, costs in found.items()
-    }
+            for value, *key, resource_id, cost in cursor.fetchall():
+                found[(value, tuple(key))][resource_id] += cost
+    by_value: dict[str, dict[RowKey, list[tuple[str, Decimal]]]] = defaultdict(dict)
+    for (value, key), costs in found.items():
+        by_value[value][key] = sorted(costs.items(), key=lambda item: (-item[1], item[0]))
+    return by_value

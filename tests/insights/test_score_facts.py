@@ -17,6 +17,7 @@ from billing.services.customers import team_create
 from insights.models import ScoreSettings, TeamScore
 from insights.scores.recommendations import team_recommendations
 from insights.services import team_cost_binding_set, team_scores_compute
+from portal.users.models import Role
 from tests.allocation.run_helpers import (
     JAN,
     category_with,
@@ -27,6 +28,7 @@ from tests.allocation.run_helpers import (
     use_fake_files,
 )
 from tests.billing.ingest_fakes import line
+from tests.conftest import TenantClient, make_user
 
 D = Decimal
 WEEK = date(2026, 1, 5)
@@ -190,3 +192,32 @@ def test_a_restated_bill_replaces_the_weeks_score(load: Any) -> None:
     stored = TeamScore.objects.get(team=team, week=WEEK)
     graviton = next(c for c in stored.components if c["key"] == "graviton")
     assert graviton["value"] == "75.00"
+
+
+def test_the_team_leads_home_lists_the_weeks_top_recommendations(
+    load: Any, client_a: TenantClient
+) -> None:
+    team = load(
+        [
+            usage("200", "BoxUsage:m5.xlarge", resource_id="i-0big"),
+            usage("80", "EBS:VolumeUsage.gp2", resource_id="vol-0old"),
+        ]
+    )
+    team_scores_compute(actor=None, week=WEEK)
+    lead = make_user(Role.TEAM_LEAD, "advice-lead")
+    team.leads.add(lead)
+    client_a.force_login(lead)
+
+    stored = TeamScore.objects.get(team=team, week=WEEK).recommendations
+    page = client_a.get("/").content.decode()
+
+    # Spot 55 %, then Graviton and a Savings Plan 20 % of 200 USD; gp3 20 % of 80 USD.
+    assert [(r["current"], r["suggested"], r["resource_id"]) for r in stored[:4]] == [
+        ("on-demand", "Spot", "i-0big"),
+        ("m5.xlarge", "m7g.xlarge", "i-0big"),
+        ("on-demand", "Savings Plan", "i-0big"),
+        ("gp2", "gp3", "vol-0old"),
+    ]
+    assert "Top recommendations" in page
+    assert "m5.xlarge &rarr; m7g.xlarge" in page and "i-0big" in page
+    assert "vol-0old" not in page  # only the three largest
