@@ -12,6 +12,7 @@ from insights.apis import (
     TeamRecommendationApi,
     TeamScoreApi,
 )
+from insights.metric_apis import BusinessMetricApi
 from insights.settings_apis import ScoreSettingsApi
 
 urlpatterns = [
@@ -25,5 +26,10 @@ urlpatterns = [
         "teams/<int:pk>/recommendations/",
         TeamRecommendationApi.as_view(),
         name="team-recommendations-api",
+    ),
+    path(
+        "business-metrics/",
+        BusinessMetricApi.as_view({"get": "list", "post": "create"}),
+        name="business-metric-api",
     ),
 ]

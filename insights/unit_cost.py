@@ -71,7 +71,7 @@ class MetricUnitCost:
 
     @property
     def per_text(self) -> str:
-        return f"per {self.metric}" if self.scale == 1 else f"per {self.scale:,} {self.metric}"
+        return "per unit" if self.scale == 1 else f"per {self.scale:,}"
 
 
 @dataclass
