@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from insights.models import ScoreSettings
+from insights.scores.compute import rule_tag_keys
 from insights.scores.settings import (
     SCORE_SETTINGS_READERS,
     EffectiveSettings,
@@ -89,6 +90,10 @@ class RecomputeSerializer(serializers.Serializer[Any]):
 class ScoreSettingsSerializer(serializers.Serializer[Any]):
     components = ComponentSettingSerializer(many=True)
     required_tag_keys = serializers.ListField(child=serializers.CharField())
+    default_required_tag_keys = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Required when required_tag_keys is empty: the keys the teams' rules read.",
+    )
     recompute = RecomputeSerializer()
 
 
@@ -96,6 +101,7 @@ def settings_json(effective: EffectiveSettings) -> dict[str, Any]:
     data = {
         "components": effective.components,
         "required_tag_keys": effective.required_tag_keys,
+        "default_required_tag_keys": rule_tag_keys(),
         "recompute": score_recompute_state(),
     }
     return dict(ScoreSettingsSerializer(data).data)

@@ -141,6 +141,11 @@ def required_tag_keys(category: Any = None, period: date | None = None) -> list[
     saved = ScoreSettings.objects.order_by("pk").first()
     if saved is not None and saved.required_tag_keys:
         return [str(key) for key in saved.required_tag_keys]
+    return rule_tag_keys(category, period)
+
+
+def rule_tag_keys(category: Any = None, period: date | None = None) -> list[str]:
+    """The tag keys the rules of the teams' category read (in force in `period`)."""
     if category is None:
         binding = TeamCostBinding.objects.select_related("category").first()
         category = binding.category if binding else None

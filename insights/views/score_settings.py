@@ -14,6 +14,7 @@ from django.shortcuts import redirect
 from django.views.generic import FormView
 
 from billing.models import TagKey
+from insights.scores.compute import rule_tag_keys
 from insights.scores.settings import (
     MAX_TAG_KEYS,
     SCORE_SETTINGS_READERS,
@@ -111,6 +112,7 @@ class ScoreSettingsView(LoginRequiredMixin, FormView[ScoreSettingsForm]):
             editable=self.editable,
             recompute=score_recompute_state(),
             tag_suggestions=list(names.values_list("name", flat=True)[:TAG_SUGGESTIONS]),
+            default_tag_keys=rule_tag_keys(),
         )
         return context
 

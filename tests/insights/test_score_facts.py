@@ -221,3 +221,16 @@ def test_the_team_leads_home_lists_the_weeks_top_recommendations(
     assert "Top recommendations" in page
     assert "m5.xlarge &rarr; m7g.xlarge" in page and "i-0big" in page
     assert "vol-0old" not in page  # only the three largest
+
+
+def test_the_settings_say_which_tag_keys_are_required_by_default(
+    load: Any, client_a: TenantClient, admin_a: Any
+) -> None:
+    load([usage("10")])
+    client_a.force_login(admin_a)
+
+    answer = client_a.get("/api/v1/scores/settings/").json()
+    page = client_a.get("/scores/settings/").content.decode()
+
+    assert answer["required_tag_keys"] == [] and answer["default_required_tag_keys"] == ["team"]
+    assert "the keys your team rules read are required: team." in page
