@@ -1,19 +1,17 @@
 """The explorer benchmark's estate: three months of a big bill, at the rollup level.
 
-A 10,000,000-line CUR month takes too long to generate and read, and the explorer never
-reads line items, so each month is generated as the cost rollup such a month rolls up to
-(about ten line items per rollup row: one row per day, account, service, region, charge
-category, usage type, pricing unit and tag set, `row_count` summing to the month's line
-items) and loaded through the ingest's own code: an ingest job, staging tables made by
-`StagingLoader` (the line item tables stay empty), the staged rollup (`stage_rollup`),
-the sums check, `publish_loads` (which builds the explorer's summaries) and the
-registration of the payers and accounts seen.
+A 10,000,000-line CUR month takes too long to generate and read, and the explorer never reads
+line items, so each month is generated as the cost rollup such a month rolls up to (about ten
+line items per rollup row: one row per day, account, service, region, charge category, usage
+type, pricing unit and tag set, `row_count` summing to the month's line items) and loaded
+through the ingest's own code: an ingest job, staging tables made by `StagingLoader` (the line
+item tables stay empty), the staged rollup (`stage_rollup`), the sums check, `publish_loads`
+(which builds the explorer's summaries) and the registration of the payers and accounts seen.
 
-The estate: 2 payers, 150 accounts, 40 services, about 300 usage types (each of one
-service), 8 regions, charge categories Usage, Purchase, Tax and Credit, and a few
-thousand tag sets over the keys team (12 values), env (4), cost-center (20) and app.
-Cost lines live for the whole quarter or part of it, so months differ. NumPy draws it
-all from a fixed seed: the same size gives the same data.
+The estate: 2 payers, 150 accounts, 40 services, about 300 usage types (each of one service), 8
+regions, charge categories Usage, Purchase, Tax and Credit, and a few thousand tag sets over the
+keys team (12 values, or `teams`), env (4), cost-center (20) and app. Cost lines live for all or
+part of the quarter. NumPy draws it from fixed seeds: the same size, the same data.
 """
 
 from __future__ import annotations
@@ -31,6 +29,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from bench.common import ROOT
+from bench.instance_facts import COMMITMENTS, OPERATIONS, instance_facts
 from billing.ingest.connections import raw_cursor
 from billing.ingest.contract import STORE_SCHEMA, NormalizedBatch, Sums
 from billing.ingest.pipeline import summary_tag_keys
@@ -135,15 +134,15 @@ class Estate:
     combos: dict[str, np.ndarray]  # one entry per cost line: its keys and how it behaves
 
 
-def estate(rows_per_month: int) -> Estate:
+def estate(rows_per_month: int, teams: tuple[str, ...] = TEAMS) -> Estate:
     """The accounts, tag sets and cost lines of a bill of `rows_per_month` line items."""
     rng = np.random.default_rng(SEED)
     cat = catalogue()
     ids = rng.choice(10**11, size=150, replace=False) + 10**11
     payer = np.repeat(np.arange(len(PAYERS)), [n for _, _, n in PAYERS])
-    owner_team = rng.integers(len(TEAMS), size=150)
-    names = [f"{TEAMS[t]}-{ENVS[n % 4]}-{n:03d}" for n, t in enumerate(owner_team)]
-    tag_texts, tag_team = _tag_sets(rng)
+    owner_team = rng.integers(len(teams), size=150)
+    names = [f"{teams[t]}-{ENVS[n % 4]}-{n:03d}" for n, t in enumerate(owner_team)]
+    tag_texts, tag_team = _tag_sets(rng, teams)
     # Rows a cost line gives a month: usage and purchases daily, tax and credits monthly.
     per_line = 0.9 * 0.97 * 30 * 0.93 + 0.01 * 30 + 0.09
     lines = max(50, round(rows_per_month / LINE_ITEMS_PER_ROLLUP_ROW / per_line))
@@ -165,9 +164,10 @@ def estate(rows_per_month: int) -> Estate:
         column[base] for column in (account, service, usage, region, category)
     )
     count = len(base)
-    team = np.where(rng.random(count) < 0.75, owner_team[account], rng.integers(12, size=count))
+    owned = rng.random(count) < 0.75
+    team = np.where(owned, owner_team[account], rng.integers(len(teams), size=count))
     tag_set = np.full(count, -1)
-    for t in range(len(TEAMS)):
+    for t in range(len(teams)):
         chosen = (team == t) & tagged[base]
         tag_set[chosen] = rng.choice(np.flatnonzero(tag_team == t), int(chosen.sum()))
     keys = np.stack([account, service, usage, region, category, tag_set], axis=1)
@@ -185,6 +185,7 @@ def estate(rows_per_month: int) -> Estate:
         "lines": rng.lognormal(0, 0.8, count),  # relative line items per rollup row
     }  # fmt: skip
     combos = {name: values[keep] for name, values in combos.items()}
+    combos |= instance_facts(cat.usage_types, combos, usage_category=CATEGORIES.index("Usage"))
     return Estate(cat, [str(i) for i in ids], names, payer, tag_texts, combos)
 
 
@@ -204,22 +205,22 @@ def _usage_types(rng: np.random.Generator, cat: Catalogue, category: np.ndarray)
     return usage
 
 
-def _tag_sets(rng: np.random.Generator) -> tuple[list[str], np.ndarray]:
-    """Distinct tag JSON texts (a few thousand) and the team of each."""
-    draws = 6000
-    team = _weighted(rng, 1 / np.arange(1, 13) ** 0.5, draws)
+def _tag_sets(rng: np.random.Generator, teams: tuple[str, ...]) -> tuple[list[str], np.ndarray]:
+    """Distinct tag JSON texts (a few thousand) and the team of each (each has some)."""
+    draws = max(6000, 20 * len(teams))
+    team = _weighted(rng, 1 / np.arange(1, len(teams) + 1) ** 0.5, draws)
     env = _weighted(rng, np.array([0.5, 0.2, 0.2, 0.1]), draws)
     center = (team * 3 + rng.integers(4, size=draws)) % len(COST_CENTERS)
     app = rng.integers(len(APPS), size=draws)
     shape = rng.random(draws)  # a few carry only some keys
     texts: dict[str, int] = {}
     for n in range(draws):
-        tags = {"team": TEAMS[team[n]]}
+        tags = {"team": teams[team[n]]}
         if shape[n] > 0.05:
             tags["env"] = ENVS[env[n]]
         if shape[n] > 0.1:
             tags["cost-center"] = COST_CENTERS[center[n]]
-            tags["app"] = f"{TEAMS[team[n]]}-{APPS[app[n]]}"
+            tags["app"] = f"{teams[team[n]]}-{APPS[app[n]]}"
         texts.setdefault(json.dumps(tags, sort_keys=True), int(team[n]))
     return list(texts), np.array(list(texts.values()))
 
@@ -289,8 +290,8 @@ def rollup_table(world: Estate, period: date, part: PayerMonth, tag_ids: pa.Arra
         "charge_category": _names(list(CATEGORIES), c["category"][line]),
         "x_usage_type": _names(cat.usage_types, usage),
         "pricing_unit": _names(cat.units, usage),
-        "x_operation": pa.nulls(len(line), pa.string()),
-        "commitment_discount_type": pa.nulls(len(line), pa.string()),
+        "x_operation": _names(list(OPERATIONS), c["operation"][line]),
+        "commitment_discount_type": _names(list(COMMITMENTS), c["commitment"][line]),
         "tag_set_id": _names(tag_ids.to_pylist(), c["tag_set"][line]),
         "billed_cost": _decimal_text(cols["billed"]),
         "effective_cost": _decimal_text(cols["effective"]),
