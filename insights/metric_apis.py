@@ -20,7 +20,7 @@ from billing.models import Team
 from insights.metric_rows import DATE_PATTERN, MAX_LISTED
 from insights.metrics import METRIC_WRITERS, business_metrics_for, business_metrics_import
 from insights.models import BusinessMetric
-from portal.api_schema import ERROR_DESCRIPTIONS
+from portal.api_schema import ERROR_DESCRIPTIONS, ErrorSerializer
 from portal.core.apis import ScopedAPIMixin
 from portal.core.errors import ApplicationError
 from portal.core.filters import id_filter, id_param, text_filter
@@ -170,6 +170,9 @@ class BusinessMetricApi(ScopedAPIMixin, mixins.ListModelMixin, viewsets.GenericV
         responses={
             201: COUNTS,
             400: OpenApiResponse(ROW_ERRORS, description=ERROR_DESCRIPTIONS["400"]),
+            415: OpenApiResponse(
+                ErrorSerializer, description="A body neither JSON, multipart nor text/csv."
+            ),
         },
         summary="Store business metric values, all or nothing",
         description=(
