@@ -158,7 +158,7 @@ def test_the_team_lead_home_lists_cost_per_unit_of_their_teams(
 
     _, text = page(client_a, world.lead, "/")
 
-    section = text.split("Cost per unit last 30 days to February 10, against the 30 days before")[1]
+    section = text.split("Cost per unit Last 30 days to February 10, against the 30 days before")[1]
     assert section.startswith(
         " Team Metric Cost per unit 30 days before Change "
         "Web team orders 2.27 USD per unit 2.53 USD -10.10 % "
