@@ -82,7 +82,8 @@ def ensure_business_metrics(*, actor: Any, today: date, made: Any) -> None:
             for day in missing
         ]
         if missing:
-            counts.append(f"{len(missing)} days of {spec.team} {spec.metric}")
+            days_text = "1 day" if len(missing) == 1 else f"{len(missing)} days"
+            counts.append(f"{days_text} of {spec.team} {spec.metric}")
     if items:
         business_metrics_import(actor=actor, rows_or_file=items, source="demo")
         made(f"business metrics: {', '.join(counts)}")

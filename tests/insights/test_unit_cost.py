@@ -218,8 +218,8 @@ def test_the_demo_metrics_are_plausible_and_a_second_load_writes_nothing(tenant_
     assert made == []
     ensure_business_metrics(actor=admin, today=today + timedelta(days=1), made=made.append)
     assert made == [
-        "business metrics: 1 days of Platform requests, 1 days of Data rows_processed, "
-        "1 days of Web orders"
+        "business metrics: 1 day of Platform requests, 1 day of Data rows_processed, "
+        "1 day of Web orders"
     ]
     assert (
         orders[date(2026, 3, 2)]
