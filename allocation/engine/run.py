@@ -38,6 +38,7 @@ from allocation.models import (
 )
 from allocation.rules import rule_label
 from allocation.selectors import ruleset_for
+from allocation.signals import run_succeeded
 from portal.audit.services import acting_user, audit_record
 from portal.core.connections import claimed, side_connection
 from portal.core.errors import ApplicationError
@@ -208,6 +209,7 @@ def _execute(*, actor: Any, run: AllocationRun) -> AllocationRun:
             "notes": run.notes,
         },
     )
+    run_succeeded.send(sender=AllocationRun, run=run)
     return run
 
 

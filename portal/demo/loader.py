@@ -38,6 +38,7 @@ from portal.audit.services import audit_record, snapshot
 from portal.demo import data
 from portal.demo.costs import ensure_cost_data
 from portal.demo.invoicing import ensure_invoicing
+from portal.demo.metrics import ensure_business_metrics
 from portal.demo.recommendations import ensure_imported_recommendations
 from portal.demo.scores import ensure_team_scores
 from portal.demo.teams import ensure_team_costs
@@ -94,6 +95,7 @@ def load_demo(
         ensure_team_costs(actor=admin, made=load.made)
         ensure_imported_recommendations(actor=admin, today=today, made=load.made)
         ensure_team_scores(actor=admin, today=today, made=load.made)
+        ensure_business_metrics(actor=admin, today=today, made=load.made)
         ensure_invoicing(actor=admin, today=today, made=load.made)
     return load
 

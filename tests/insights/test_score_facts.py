@@ -234,3 +234,22 @@ def test_the_settings_say_which_tag_keys_are_required_by_default(
 
     assert answer["required_tag_keys"] == [] and answer["default_required_tag_keys"] == ["team"]
     assert "the keys your team rules read are required: team." in page
+
+
+def test_allocating_a_scored_month_again_queues_its_weeks(
+    load: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    from insights import tasks
+
+    queued: list[tuple[str, str]] = []
+    monkeypatch.setattr(tasks.team_scores, "delay", lambda *args: queued.append(args))
+    load([usage("300")])
+    team_scores_compute(actor=None, week=WEEK)
+    team_scores_compute(actor=None, week=date(2026, 1, 26))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        load([usage("100")])  # a restated January, allocated again
+
+    assert sorted(week for _, week in queued) == ["2026-01-05", "2026-01-26"]

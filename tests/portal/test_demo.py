@@ -244,8 +244,9 @@ def test_globex_is_invoiced_for_the_subsidiarys_last_full_month(demo: DemoLoad, 
 def test_a_load_next_month_completes_this_month_and_invoices_it(demo: DemoLoad, db: Any) -> None:
     again = load_demo(schema=SCHEMA, name="Demo", domain=HOST, today=date(2026, 2, 1))
 
-    # January's two bills in full, its two categories allocated again, its invoice run.
-    assert len(again.created) == 5, again.created
+    # January's two bills in full, its two categories allocated again, the business metrics
+    # of its last day, its invoice run.
+    assert len(again.created) == 6, again.created
     with schema_context(SCHEMA):
         january = LoadedPeriod.objects.filter(billing_period_start=JANUARY)
         assert [p.rows for p in january] == [data.COST_ROWS, data.COST_ROWS]
