@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run setup test lint fmt clean pdf-libs bench-ingest bench-allocate bench-invoices bench-explorer
+.PHONY: run setup test lint fmt clean pdf-libs bench-ingest bench-allocate bench-invoices bench-explorer bench-scores
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -65,3 +65,7 @@ bench-invoices: setup
 ## bench-explorer: time 200 cost explorer API requests over three 10,000,000-line-item months
 bench-explorer: setup
 	$(PY) -m bench.explorer --rows-per-month $(or $(ROWS),10000000)
+
+## bench-scores: time one week's team scores (and recommendations) of 1,000 teams over a 10,000,000-line-item month
+bench-scores: setup
+	$(PY) -m bench.scores --rows $(or $(ROWS),10000000) --teams $(or $(TEAMS),1000)
