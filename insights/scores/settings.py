@@ -50,7 +50,9 @@ DESCRIPTIONS = {
     "s3_storage_class": "Of S3 storage: the share in Intelligent-Tiering, Infrequent Access or "
     "Glacier classes rather than S3 Standard.",
     "tag_compliance": "Of all cost: the share whose line items carry every required tag key.",
-    "budget_adherence": "Of the team's cost: the share within its budget.",
+    "budget_adherence": (
+        "Of the team's cost: the share within its budget. Not applicable until teams have budgets."
+    ),
 }
 
 
