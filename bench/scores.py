@@ -241,12 +241,13 @@ def timed_run() -> Run:
     """One `team_scores_compute` of the week, with the time of each SQL statement."""
     run = Run()
 
-    def timed(execute: Callable[..., Any], sql: str, *args: Any) -> Any:
+    def timed(execute: Callable[..., Any], sql: Any, params: Any, many: bool, context: Any) -> Any:
         started = time.perf_counter()
         try:
-            return execute(sql, *args)
+            return execute(sql, params, many, context)
         finally:
-            run.statements.append((time.perf_counter() - started, sql))
+            text = sql if isinstance(sql, str) else sql.as_string(context["connection"].connection)
+            run.statements.append((time.perf_counter() - started, text))
 
     with connection.execute_wrapper(timed):
         started = time.perf_counter()
