@@ -16,11 +16,11 @@ becomes one per team), a team bound to each value, and the month allocated.
 Then times `team_scores_compute` (every team's score and stored recommendations) for the
 week of 2026-01-12, `--repeat` times: the first with no scores of that week stored, the
 others replacing them. With `--reallocate` the month is allocated again first, so that the
-first run reads results just written, as a week's scores computed after a restated bill do. Prints each run's seconds, SQL statements and the slowest of
-them, p50 and p95, the allocated result rows read and the line items represented per
-second, the ratio to the 60 s target, and checks that every team has a score row for the
-week, and that scores and recommendations are there. Target on 2 cores: under 60 s; exits 1
-when over.
+first run reads results just written, as a week's scores computed after a restated bill do.
+Prints each run's seconds, SQL statements and the slowest of them, p50 and p95, the
+allocated result rows read and the line items represented per second, the ratio to the 60 s
+target, and checks that every team has a score row for the week, and that scores and
+recommendations are there. Target on 2 cores: under 60 s; exits 1 when over.
 """
 
 from __future__ import annotations
