@@ -98,7 +98,7 @@ def components(team: Team) -> dict[str, dict[str, Any]]:
 def test_commitment_coverage_counts_what_a_savings_plan_covered(load: Any) -> None:
     team = load(
         [
-            usage("300", commitment_discount_type=None),
+            usage("300"),
             usage("100", commitment_discount_id="arn:sp", commitment_discount_type="Savings Plan"),
         ]
     )
