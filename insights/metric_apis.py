@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from django.conf import settings
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -24,7 +23,7 @@ from portal.api_schema import ERROR_DESCRIPTIONS, ErrorSerializer
 from portal.core.apis import ScopedAPIMixin
 from portal.core.errors import ApplicationError
 from portal.core.filters import id_filter, id_param, text_filter
-from portal.core.parsers import BoundedJSONParser, announced_length, body_too_large
+from portal.core.parsers import BoundedJSONParser, bounded_body
 from portal.users.roles import Role
 
 READERS = frozenset({Role.ADMIN, Role.FINANCE, Role.RESELLER_ADMIN, Role.TEAM_LEAD})
@@ -41,13 +40,7 @@ class CsvBodyParser(BaseParser):
         media_type: str | None = None,
         parser_context: Mapping[str, Any] | None = None,
     ) -> Any:
-        limit = int(settings.PORTAL_MAX_UPLOAD_BYTES)
-        if announced_length(parser_context) > limit:
-            raise body_too_large(limit)
-        body = stream.read(limit + 1) if stream is not None else b""
-        if len(body) > limit:
-            raise body_too_large(limit)
-        return bytes(body)
+        return bounded_body(stream, parser_context)
 
 
 class BusinessMetricSerializer(serializers.ModelSerializer[BusinessMetric]):

@@ -61,6 +61,17 @@ def body_too_large(limit: int) -> BodyTooLarge:
     return BodyTooLarge(f"A JSON body larger than {size_text(limit)} is not accepted.")
 
 
+def bounded_body(stream: Any, parser_context: Mapping[str, Any] | None) -> bytes:
+    """The request body, refused (413) past PORTAL_MAX_UPLOAD_BYTES, announced or read."""
+    limit = int(settings.PORTAL_MAX_UPLOAD_BYTES)
+    if announced_length(parser_context) > limit:
+        raise body_too_large(limit)
+    body = stream.read(limit + 1) if stream is not None else b""
+    if len(body) > limit:
+        raise body_too_large(limit)
+    return bytes(body)
+
+
 def announced_length(parser_context: Mapping[str, Any] | None) -> int:
     request = (parser_context or {}).get("request")
     meta = getattr(request, "META", {})
@@ -87,12 +98,7 @@ class BoundedJSONParser(BaseParser):
         media_type: str | None = None,
         parser_context: Mapping[str, Any] | None = None,
     ) -> Any:
-        limit = int(settings.PORTAL_MAX_UPLOAD_BYTES)
-        if announced_length(parser_context) > limit:
-            raise body_too_large(limit)
-        body = stream.read(limit + 1) if stream is not None else b""
-        if len(body) > limit:
-            raise body_too_large(limit)
+        body = bounded_body(stream, parser_context)
         try:
             data = JSONParser().parse(io.BytesIO(body), media_type, parser_context)
             return check_depth(data)
