@@ -13,8 +13,6 @@ never a mix; the previous run is kept, marked replaced.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -40,7 +38,7 @@ from allocation.rules import rule_label
 from allocation.selectors import ruleset_for
 from allocation.signals import run_succeeded
 from portal.audit.services import acting_user, audit_record
-from portal.core.connections import claimed, side_connection
+from portal.core.connections import claimed, local_settings, side_connection
 from portal.core.errors import ApplicationError
 from portal.core.liveness import STOPPED_RUN_MESSAGE, run_fail, work_fail_stopped
 
@@ -58,25 +56,6 @@ STOPPED_MESSAGE = (
 )
 
 logger = logging.getLogger(__name__)
-
-
-@contextmanager
-def _settings(cursor: Any, values: dict[str, str]) -> Iterator[None]:
-    """`values` in force in this transaction until the block ends, then the old ones.
-
-    If the block fails, rolling the transaction (or savepoint) back restores them.
-    """
-    names = list(values)
-    cursor.execute("SELECT " + ", ".join("current_setting(%s)" for _ in names), names)
-    old = dict(zip(names, cursor.fetchone(), strict=True))
-    _set(cursor, values)
-    yield
-    _set(cursor, old)
-
-
-def _set(cursor: Any, values: dict[str, str]) -> None:
-    pairs = [part for name, value in values.items() for part in (name, value)]
-    cursor.execute("SELECT " + ", ".join("set_config(%s, %s, true)" for _ in values), pairs)
 
 
 def _month(period: date) -> date:
@@ -182,7 +161,7 @@ def _execute(*, actor: Any, run: AllocationRun) -> AllocationRun:
         rule_case=compiler.rule_case(ruleset),
     )
     params = {**compiler.params, "period": period, "provider": PROVIDER}
-    with connection.cursor() as cursor, _settings(cursor, SETTINGS):
+    with connection.cursor() as cursor, local_settings(cursor, SETTINGS):
         cursor.execute(query, params)
     _step(run, RunStep.SPLITTING)
     splits = list(ruleset.splits.all()) if ruleset is not None else []

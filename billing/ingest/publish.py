@@ -28,6 +28,7 @@ from billing.models import (
     ResourceWeekCost,
 )
 from billing.models.cubes import DAILY_GRAINS, TAG_GRAINS
+from portal.core.connections import local_settings
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 CUBE_SQL = (SQL_DIR / "cost_cube.sql").read_text()
@@ -36,6 +37,7 @@ TAG_COST_SQL = (SQL_DIR / "daily_tag_cost.sql").read_text()
 TAG_GRAIN_SQL = (SQL_DIR / "tag_grain.sql").read_text()
 TAG_PAIR_SQL = (SQL_DIR / "tag_pair.sql").read_text()
 RESOURCE_SQL = (SQL_DIR / "resource_week_cost.sql").read_text()
+RESOURCE_SETTINGS = {"work_mem": "256MB", "enable_sort": "off"}
 FIXED_COLUMNS = ("billing_account_id", "charge_category")  # in every grain's SQL
 # Partitioned tables and their partitions' names: <table>_<YYYY_MM> for a period,
 # <table>_<YYYY_MM>_j<job>_<index> for a payer's month.
@@ -149,10 +151,13 @@ def rebuild_summaries(
 
 def rebuild_resource_costs(cursor: Any, *, period: date, payer: str, leaf: str) -> None:
     """Fill the weekly resource costs of a payer's month from its attached line items."""
-    cursor.execute(
-        sql.SQL(RESOURCE_SQL).format(line_items=sql.Identifier(leaf)),
-        {"period": period, "payer": payer},
-    )
+    # The new partition has no statistics: without them the planner sorts the rows by
+    # their text keys, three times slower than hashing them.
+    with local_settings(cursor, RESOURCE_SETTINGS):
+        cursor.execute(
+            sql.SQL(RESOURCE_SQL).format(line_items=sql.Identifier(leaf)),
+            {"period": period, "payer": payer},
+        )
 
 
 def _fill_grain(

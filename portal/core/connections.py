@@ -52,3 +52,22 @@ def _value(on: psycopg.Connection[Any] | None, query: str, params: list[Any]) ->
         cursor.execute(query, params)
         row = cursor.fetchone()
     return row[0] if row else None
+
+
+@contextmanager
+def local_settings(cursor: Any, values: dict[str, str]) -> Iterator[None]:
+    """`values` in force in this transaction until the block ends, then the old ones.
+
+    If the block fails, rolling the transaction (or savepoint) back restores them.
+    """
+    names = list(values)
+    cursor.execute("SELECT " + ", ".join("current_setting(%s)" for _ in names), names)
+    old = dict(zip(names, cursor.fetchone(), strict=True))
+    _set_local(cursor, values)
+    yield
+    _set_local(cursor, old)
+
+
+def _set_local(cursor: Any, values: dict[str, str]) -> None:
+    pairs = [part for name, value in values.items() for part in (name, value)]
+    cursor.execute("SELECT " + ", ".join("set_config(%s, %s, true)" for _ in values), pairs)
