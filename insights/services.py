@@ -10,7 +10,7 @@ from django.db import transaction
 from allocation.models import CostCategory
 from billing.models import Team
 from insights.models import TeamCostBinding, TeamScore
-from insights.scores.compute import score_week, week_start
+from insights.scores.compute import score_week, week_rows, week_start
 from insights.scores.recommendations import week_recommendations
 from portal.audit.services import audit_record, audited_create, audited_delete, snapshot
 from portal.core.errors import ApplicationError
@@ -85,11 +85,13 @@ def team_scores_compute(
     holds `week`, replacing what was stored for it."""
     monday = week_start(week)
     stored = []
-    bindings = TeamCostBinding.objects.select_related("category", "team")
+    found = TeamCostBinding.objects.select_related("category", "team")
     if team_ids is not None:
-        bindings = bindings.filter(team_id__in=team_ids)
-    advice = week_recommendations(list(bindings), monday)
-    for computed in score_week(monday, team_ids):
+        found = found.filter(team_id__in=team_ids)
+    bindings = list(found)
+    rows = week_rows(bindings, monday)
+    advice = week_recommendations(bindings, monday, rows)
+    for computed in score_week(monday, team_ids, rows):
         kept = advice.get(computed.team_id, [])[:STORED_RECOMMENDATIONS]
         score, _ = TeamScore.objects.update_or_create(
             team_id=computed.team_id,

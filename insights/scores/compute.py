@@ -181,8 +181,11 @@ def carries(tag_keys: list[str], spellings: list[frozenset[str]]) -> bool:
     return all(present & spelled for spelled in spellings)
 
 
-def score_week(week: date, team_ids: list[int] | None = None) -> list[WeekScore]:
-    """The scores of `week` (a Monday) of every bound team, or of `team_ids`."""
+def score_week(
+    week: date, team_ids: list[int] | None = None, rows: list[tuple[Any, ...]] | None = None
+) -> list[WeekScore]:
+    """The scores of `week` (a Monday) of every bound team, or of `team_ids`; `rows`:
+    their `week_rows`, if already read."""
     found = TeamCostBinding.objects.select_related("category")
     if team_ids is not None:
         found = found.filter(team_id__in=team_ids)
@@ -201,9 +204,9 @@ def score_week(week: date, team_ids: list[int] | None = None) -> list[WeekScore]
     team_of = {b.value: b.team_id for b in bindings}
     spellings = tag_key_spellings(required_tag_keys(bindings[0].category, week))
     by_team = {team_id: {c.key: c for c in score.components} for team_id, score in scores.items()}
-    for value, service, usage_type, operation, commitment, tag_keys, cost in _allocated(
-        bindings, week
-    ):
+    if rows is None:
+        rows = week_rows(bindings, week)
+    for value, _, service, usage_type, operation, commitment, tag_keys, cost in rows:
         components = by_team[team_of[value]]
         for hit in classify(service or None, usage_type or None, operation, commitment):
             component = components[hit.component]
@@ -233,17 +236,20 @@ def week_runs(category: Any, week: date) -> list[int]:
     return list(runs.values())
 
 
-def _allocated(bindings: list[TeamCostBinding], week: date) -> list[tuple[Any, ...]]:
-    """(value, service, usage type, operation, commitment, tag keys, effective cost) of
-    the week, from the latest runs."""
+def week_rows(bindings: list[TeamCostBinding], week: date) -> list[tuple[Any, ...]]:
+    """(value, account, service, usage type, operation, commitment, tag keys, effective
+    cost) of the bound values in the week, from the latest runs: what both the scores and
+    the recommendations read, read once."""
+    if not bindings:
+        return []
     table = AllocationResult._meta.db_table
     with connection.cursor() as cursor:
         # Index allocresult_run_value.
         cursor.execute(
-            "SELECT value, service_name, usage_type, operation, commitment, tag_keys, "
-            f"sum(effective_cost) FROM {table} "
+            "SELECT value, sub_account_id, service_name, usage_type, operation, commitment, "
+            f"tag_keys, sum(effective_cost) FROM {table} "
             "WHERE run_id = ANY(%s) AND value = ANY(%s) AND day >= %s AND day < %s "
-            "GROUP BY 1, 2, 3, 4, 5, 6",
+            "GROUP BY 1, 2, 3, 4, 5, 6, 7",
             [
                 week_runs(bindings[0].category, week),
                 [b.value for b in bindings],

@@ -11,16 +11,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import asdict, dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection
-
-from allocation.models import AllocationResult
 from billing.models import LoadedPeriod, Team
 from insights.models import TeamCostBinding
-from insights.scores.compute import USAGE_COMPONENTS, WEEKS_PER_MONTH, week_runs
+from insights.scores.compute import USAGE_COMPONENTS, WEEKS_PER_MONTH, week_rows, week_runs
 from insights.scores.resources import RowKey, team_resources
 from insights.scores.signals import Hit, classify
 
@@ -69,21 +66,27 @@ def team_recommendations(
 
 
 def week_recommendations(
-    bindings: list[TeamCostBinding], week: date
+    bindings: list[TeamCostBinding], week: date, rows: list[tuple[Any, ...]] | None = None
 ) -> dict[int, list[Recommendation]]:
     """Per team id, the recommendations of the bound teams from the week starting on
-    `week`, largest saving first: a fixed number of queries for any number of teams."""
+    `week`, largest saving first: a fixed number of queries for any number of teams.
+    `rows`: their `week_rows`, if already read."""
     if not bindings:
         return {}
+    if rows is None:
+        rows = week_rows(bindings, week)
     currency = _currency(week)
     runs = week_runs(bindings[0].category, week)
     by_value = {b.value: b for b in bindings}
+    costs: dict[tuple[str, RowKey], Decimal] = defaultdict(Decimal)
+    for value, account, service, usage_type, operation, commitment, _, cost in rows:
+        costs[(value, (account, service, usage_type, operation, commitment))] += cost
     candidates: dict[str, list[tuple[RowKey, Hit, Decimal]]] = defaultdict(list)
-    for value, *key, cost in _week_rows(runs, list(by_value), week):
+    for (value, key), cost in costs.items():
         _, service, usage_type, operation, commitment = key
         for hit in classify(service or None, usage_type or None, operation, commitment):
             if hit.component in USAGE_COMPONENTS and not hit.efficient and cost > 0:
-                candidates[value].append((tuple(key), hit, cost))
+                candidates[value].append((key, hit, cost))
     usage_types = {key[2] for found in candidates.values() for key, _, _ in found}
     resources = team_resources(runs, list(candidates), week, usage_types)
     made: dict[int, list[Recommendation]] = {}
@@ -161,19 +164,6 @@ def _category(component: str, service: str) -> str:
     if "sagemaker" in squashed or "bedrock" in squashed:
         return "ai"
     return "compute"
-
-
-def _week_rows(runs: list[int], values: list[str], week: date) -> list[tuple[Any, ...]]:
-    with connection.cursor() as cursor:
-        # Index allocresult_run_value.
-        cursor.execute(
-            "SELECT value, sub_account_id, service_name, usage_type, operation, commitment, "
-            f"sum(effective_cost) FROM {AllocationResult._meta.db_table} "
-            "WHERE run_id = ANY(%s) AND value = ANY(%s) AND day >= %s AND day < %s "
-            "GROUP BY 1, 2, 3, 4, 5, 6",
-            [runs, values, week, week + timedelta(days=7)],
-        )
-        return cursor.fetchall()
 
 
 def _currency(week: date) -> str:
