@@ -37,18 +37,24 @@ def bill_file(rows: int, fmt: str = "csv.gz") -> Path:
     return path
 
 
-def ensure_tenant() -> None:
-    """The bench tenant with the tag keys the generated bills use."""
-    if not Tenant.objects.filter(schema_name=SCHEMA).exists():
+def ensure_tenant(
+    schema: str = SCHEMA,
+    name: str = "Benchmark",
+    domain: str = "bench.localhost",
+    admin_email: str = "bench@example.com",
+    password: str = "bench-Portal-2026",
+) -> None:
+    """A bench tenant with the tag keys the generated bills use."""
+    if not Tenant.objects.filter(schema_name=schema).exists():
         tenant_create(
             actor=None,
-            schema=SCHEMA,
-            name="Benchmark",
-            domain="bench.localhost",
-            admin_email="bench@example.com",
-            admin_password="bench-Portal-2026",
+            schema=schema,
+            name=name,
+            domain=domain,
+            admin_email=admin_email,
+            admin_password=password,
         )
-    with schema_context(SCHEMA):
+    with schema_context(schema):
         for key in ("team", "env", "cost-center"):
             TagKey.objects.get_or_create(name=key)
 

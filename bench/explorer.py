@@ -38,15 +38,14 @@ from django_tenants.utils import schema_context
 from allocation.engine.run import allocation_run_now
 from allocation.models import AllocationRun, CostCategory, RunStatus
 from allocation.services import cost_category_create, ruleset_create
+from bench import common
 from bench.common import percentile
 from bench.explorer_data import PAYERS, PERIODS, TEAMS, estate, is_loaded, load_month
-from billing.models import Account, BillingView, EndCustomer, TagKey, Team
+from billing.models import Account, BillingView, EndCustomer, Team
 from billing.services import billing_view_create, end_customer_create, team_create
 from insights.models import TeamCostBinding
 from invoices.models import BillingUnit, PricingPlan
 from invoices.services.setup import billing_unit_create, pricing_plan_create
-from portal.tenants.models import Tenant
-from portal.tenants.services import tenant_create
 from portal.users.models import Role, User
 from portal.users.services import user_create
 
@@ -70,18 +69,9 @@ def team_name(value: str) -> str:
 
 
 def ensure_tenant() -> None:
-    if not Tenant.objects.filter(schema_name=SCHEMA).exists():
-        tenant_create(
-            actor=None,
-            schema=SCHEMA,
-            name="Explorer benchmark",
-            domain=HOST,
-            admin_email="admin@bench-explorer.example",
-            admin_password=PASSWORD,
-        )
-    with schema_context(SCHEMA):
-        for key in ("team", "env", "cost-center"):
-            TagKey.objects.get_or_create(name=key)
+    common.ensure_tenant(
+        SCHEMA, "Explorer benchmark", HOST, "admin@bench-explorer.example", PASSWORD
+    )
 
 
 def ensure_data(rows: int, rebuild: bool) -> bool:

@@ -41,15 +41,14 @@ from django_tenants.utils import schema_context
 from allocation.engine.run import allocation_run_now
 from allocation.models import AllocationResult, AllocationRun, CostCategory, RunStatus
 from allocation.services import cost_category_create, ruleset_create
+from bench import common
 from bench.common import percentile
 from bench.explorer_data import PERIODS, estate, is_loaded, load_month
-from billing.models import ResourceWeekCost, TagKey, Team
+from billing.models import ResourceWeekCost, Team
 from billing.services import team_create
 from insights.models import TeamCostBinding, TeamScore
 from insights.scores.compute import week_runs
 from insights.services import team_cost_binding_set, team_scores_compute
-from portal.tenants.models import Tenant
-from portal.tenants.services import tenant_create
 from portal.users.models import User
 
 SCHEMA = "bench_scores"
@@ -116,18 +115,7 @@ def team_name(value: str) -> str:
 
 
 def ensure_tenant() -> None:
-    if not Tenant.objects.filter(schema_name=SCHEMA).exists():
-        tenant_create(
-            actor=None,
-            schema=SCHEMA,
-            name="Scores benchmark",
-            domain=HOST,
-            admin_email="admin@bench-scores.example",
-            admin_password=PASSWORD,
-        )
-    with schema_context(SCHEMA):
-        for key in ("team", "env", "cost-center"):
-            TagKey.objects.get_or_create(name=key)
+    common.ensure_tenant(SCHEMA, "Scores benchmark", HOST, "admin@bench-scores.example", PASSWORD)
 
 
 def ensure_month(rows: int, teams: tuple[str, ...], rebuild: bool) -> bool:
