@@ -5,17 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import Max, Q
+from django.db.models import Max
 
 from billing.models import (
     Account,
-    BillingTransfer,
     CostCube,
     CostLineItem,
     LoadedPeriod,
     Organization,
     OrganizationalUnit,
 )
+from billing.payers import PayerChains
 from portal.core.errors import ApplicationError
 
 
@@ -73,20 +73,10 @@ def billing_payer_of_record(*, payer: Account, day: date) -> Account:
     If A transfers to B and B to C on that day, C pays for A, B and C. A payer with no
     transfer in force pays for itself.
     """
-    in_force = (
-        BillingTransfer.objects.binding()
-        .filter(start_date__lte=day)
-        .filter(Q(end_date__isnull=True) | Q(end_date__gte=day))
-        .select_related("destination")
-    )
-    upstream = {t.source_id: t.destination for t in in_force}
-    current, seen = payer, {payer.pk}
-    while current.pk in upstream:
-        current = upstream[current.pk]
-        if current.pk in seen:  # a cycle the services refuse; stop rather than loop
-            break
-        seen.add(current.pk)
-    return current
+    record = PayerChains().payer_of_record(payer.account_id, day)
+    if record == payer.account_id:
+        return payer
+    return Account.objects.filter(account_id=record).order_by("pk").first() or payer
 
 
 def loaded_month(period: date, *, first: str) -> date:

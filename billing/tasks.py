@@ -8,6 +8,7 @@ from celery.signals import worker_ready
 
 from billing.ingest.liveness import ingest_jobs_fail_stopped
 from billing.ingest.pipeline import run_ingest
+from billing.transfer_effects import transfer_effects_apply
 from portal.core.liveness import in_every_tenant
 from portal.core.tasks import tenant_task
 
@@ -33,3 +34,9 @@ def ingest_costs(schema_name: str, job_id: int) -> str:
 def fail_stopped_ingests(**kwargs: Any) -> None:
     """When a worker starts, no ingest is left `running` by a process that is gone."""
     in_every_tenant(ingest_jobs_fail_stopped, "stopped ingests")
+
+
+@tenant_task(name="billing.tasks.transfer_effects", acks_late=True)
+def transfer_effects(schema_name: str, transfer_id: int) -> list[str]:
+    """Apply an accepted or withdrawn transfer to the loaded months; safe to run again."""
+    return [f"{m:%Y-%m}" for m in transfer_effects_apply(transfer_id=transfer_id)]

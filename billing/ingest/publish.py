@@ -28,6 +28,7 @@ from billing.models import (
     ResourceWeekCost,
 )
 from billing.models.cubes import DAILY_GRAINS, TAG_GRAINS
+from billing.payers import PayerChains, check_counted_once
 from portal.core.connections import local_settings
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
@@ -92,6 +93,8 @@ def _publish_one(
         .filter(billing_period_start=period, billing_account_id=payer)
         .first()
     )
+    check_counted_once(period, payer, load.rollup_table)
+    chain = PayerChains().chain(payer, period)
     for summary in (CostCube, DailyTagCost, ResourceWeekCost):
         summary.objects.filter(billing_period_start=period, billing_account_id=payer).delete()
     leaf = leaf_table_name(period, job.pk, index)
@@ -118,6 +121,8 @@ def _publish_one(
             "effective_cost": load.stored.effective_cost,
             "currencies": sorted(load.currencies),
             "tag_keys": sorted(tags),
+            "payer_of_record": chain[-1],
+            "payer_chain": chain,
         },
     )
 

@@ -145,6 +145,15 @@ class LoadedPeriod(models.Model):
     tag_keys = models.JSONField(
         default=list, help_text="The tag keys the explorer's daily tag cost holds for it."
     )
+    payer_of_record = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Who pays this month's bill: the payer itself, or the end of its chain of "
+        "billing transfers in force that month.",
+    )
+    payer_chain = models.JSONField(
+        default=list, blank=True, help_text="The payer, then each payer upstream of it."
+    )
     loaded_at = models.DateTimeField(auto_now=True)
 
     objects = LoadedPeriodQuerySet.as_manager()

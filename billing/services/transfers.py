@@ -5,8 +5,10 @@
     pending --cancel--> cancelled
 
 A transfer covers whole months: it starts on a 1st and ends on a month's last day, or runs
-on. Every refused step raises ApplicationError with a code and changes nothing; every step
-taken records one audit entry named `billingtransfer.<step>` with the values before and after.
+on. Accepting or withdrawing one refreshes the payers of record of the loaded months in the
+background (`billing.transfer_effects`). Every refused step raises ApplicationError with a
+code and changes nothing; every step taken records one audit entry named
+`billingtransfer.<step>` with the values before and after.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from billing.services.transfer_rules import (
     month_end,
     withdrawal_end,
 )
+from billing.transfer_effects import transfer_effects_queue
 from portal.audit.services import acting_user, audit_record, snapshot
 from portal.core.errors import ApplicationError
 
@@ -159,7 +162,9 @@ def billing_transfer_accept(
     before = snapshot(locked)
     locked.status = TransferStatus.ACCEPTED
     locked.responded_at = timezone.now()
-    return _save_step(actor=actor, transfer=locked, before=before, step="accept")
+    _save_step(actor=actor, transfer=locked, before=before, step="accept")
+    transfer_effects_queue(locked)
+    return locked
 
 
 def _close_invitation(
@@ -227,4 +232,6 @@ def billing_transfer_withdraw(
     before = snapshot(locked)
     locked.end_date = withdrawal_end(locked, end_date, today)
     locked.status = TransferStatus.WITHDRAWN
-    return _save_step(actor=actor, transfer=locked, before=before, step="withdraw")
+    _save_step(actor=actor, transfer=locked, before=before, step="withdraw")
+    transfer_effects_queue(locked)
+    return locked
