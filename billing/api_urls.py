@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from billing.apis import (
@@ -13,6 +14,7 @@ from billing.apis import (
     TeamApi,
     TransferApi,
 )
+from billing.customer_apis import CustomerLoginApi, CustomerLoginDetailApi
 from billing.ingest.api import IngestJobApi, TagKeyApi
 
 router = DefaultRouter(trailing_slash=True)
@@ -27,4 +29,16 @@ router.register("end-customers", EndCustomerApi, basename="endcustomer-api")
 router.register("ingests", IngestJobApi, basename="ingest-api")
 router.register("tag-keys", TagKeyApi, basename="tagkey-api")
 
-urlpatterns = router.urls
+urlpatterns = [
+    path(
+        "end-customers/<int:pk>/users/",
+        CustomerLoginApi.as_view(),
+        name="endcustomer-users-api",
+    ),
+    path(
+        "end-customers/<int:pk>/users/<int:user_id>/",
+        CustomerLoginDetailApi.as_view(),
+        name="endcustomer-user-api",
+    ),
+    *router.urls,
+]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
+from billing.views import customer_access as access
 from billing.views import organizations as org
 from billing.views import sharing, transfers
 
@@ -51,16 +52,40 @@ urlpatterns = [
     path("teams/new/", sharing.TeamCreateView.as_view(), name="team-create"),
     path("teams/<int:pk>/", sharing.TeamDetailView.as_view(), name="team-detail"),
     path("teams/<int:pk>/edit/", sharing.TeamChangeView.as_view(), name="team-change"),
-    path("end-customers/", sharing.EndCustomerListView.as_view(), name="endcustomer-list"),
     path("end-customers/new/", sharing.EndCustomerCreateView.as_view(), name="endcustomer-create"),
     path(
         "end-customers/<int:pk>/",
-        sharing.EndCustomerDetailView.as_view(),
+        access.EndCustomerAccessView.as_view(),
         name="endcustomer-detail",
     ),
     path(
         "end-customers/<int:pk>/edit/",
         sharing.EndCustomerChangeView.as_view(),
         name="endcustomer-change",
+    ),
+    path(
+        "end-customers/<int:pk>/logins/new/",
+        access.CustomerLoginCreateView.as_view(),
+        name="endcustomer-login-create",
+    ),
+    path(
+        "end-customers/<int:pk>/logins/link/",
+        access.CustomerLoginLinkView.as_view(),
+        name="endcustomer-login-link",
+    ),
+    path(
+        "end-customers/<int:pk>/logins/<int:user_id>/remove/",
+        access.CustomerLoginRemoveView.as_view(),
+        name="endcustomer-login-remove",
+    ),
+    path(
+        "end-customers/<int:pk>/logins/<int:user_id>/invite/",
+        access.CustomerLoginInviteView.as_view(),
+        name="endcustomer-login-invite",
+    ),
+    path(
+        "end-customers/set-password/<str:uidb64>/<str:token>/",
+        access.set_password_view,
+        name="customer-set-password",
     ),
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.urls import include, path
 
+from insights.views.customers import EndCustomerFiguresView
 from insights.views.home import home_view
 from insights.views.score_settings import ScoreSettingsView
 from insights.views.teams import TeamCostBindingView
@@ -20,6 +21,7 @@ urlpatterns = [
     path("audit/", AuditLogView.as_view(), name="audit-log"),
     path("scores/settings/", ScoreSettingsView.as_view(), name="score-settings"),
     path("org/teams/<int:pk>/cost/", TeamCostBindingView.as_view(), name="team-cost-binding"),
+    path("org/end-customers/", EndCustomerFiguresView.as_view(), name="endcustomer-list"),
     path("org/", include("billing.urls")),
     path("costs/", include("insights.urls")),
     path("costs/", include("billing.ingest.urls")),
