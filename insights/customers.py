@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from billing.models import EndCustomer
@@ -33,10 +33,11 @@ class MonthMoney:
 
     @property
     def margin_percent(self) -> Decimal | None:
-        """The margin in percent of the resale, to the cent; None without a resale."""
+        """The margin in percent of the resale, to the cent (half up, as amounts are
+        shown); None without a resale."""
         if self.margin is None or not self.resale:
             return None
-        return (self.margin * 100 / self.resale).quantize(CENT)
+        return (self.margin * 100 / self.resale).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 @dataclass(frozen=True)
