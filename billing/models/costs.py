@@ -44,13 +44,9 @@ class TagSet(models.Model):
 
 
 class CostLineItemQuerySet(ScopedQuerySet["CostLineItem"]):
-    readable_by = frozenset({Role.ADMIN, Role.FINANCE, Role.RESELLER_ADMIN, Role.END_CUSTOMER})
-
-    def for_end_customer(self, user: object) -> CostLineItemQuerySet:
-        from billing.models.organizations import Account
-
-        accounts = Account.objects.visible_to(user).values("account_id")
-        return self.filter(sub_account_id__in=accounts)
+    # A line item holds wholesale amounts only (billed, effective, list cost); end customers
+    # see their resale through the cost explorer, never the bill's rows.
+    readable_by = frozenset({Role.ADMIN, Role.FINANCE, Role.RESELLER_ADMIN})
 
 
 class CostLineItem(models.Model):
