@@ -58,6 +58,8 @@ class BillingViewDetailView(WritersContextMixin, ScopedViewMixin, DetailView[Bil
             self.object.owner_id == user.pk or user.role == Role.ADMIN
         )
         context["units"] = self.object.ous.select_related("organization", OU_PATH)
+        # End customers see resale only; the cost API's default metric is billed cost.
+        context["chart_metric"] = "resale" if user.role == Role.END_CUSTOMER else ""
         return context
 
 
