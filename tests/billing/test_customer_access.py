@@ -1,0 +1,420 @@
+"""Who logs in as an end customer: logins created (with a password or invited), linked
+and removed from the customer's page and the API, audited, and what each role may do."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core import mail
+from rest_framework.authtoken.models import Token
+
+from billing.models import EndCustomer
+from billing.services.customer_access import customer_login_link, customer_login_remove
+from billing.services.customers import end_customer_create, end_customer_update
+from portal.audit.models import AuditEntry
+from portal.users.models import Role, User
+from tests.billing.helpers import refused
+from tests.conftest import PASSWORD, TenantClient, make_user
+from tests.insights.world import A2, World, account, build_world
+
+D = Decimal
+FEB = {"start": "2026-02-01", "end": "2026-03-01"}
+GOOD_PASSWORD = "Globex-cost-2026"
+
+
+@pytest.fixture
+def world(tenant_a: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> World:
+    """Globex (account A1, priced; its login world-customer) and Initech (A2, no login)."""
+    world = build_world(tmp_path, monkeypatch)
+    end_customer_create(actor=None, legal_name="Initech", accounts=[account(A2)])
+    return world
+
+
+@pytest.fixture
+def initech(world: World) -> EndCustomer:
+    return EndCustomer.objects.get(legal_name="Initech")
+
+
+@pytest.fixture
+def reseller(world: World) -> User:
+    return make_user(Role.RESELLER_ADMIN, "rita-reseller")
+
+
+@pytest.fixture
+def as_user(client_a: TenantClient) -> Callable[[User], TenantClient]:
+    """A client of its own, logged in as the user."""
+
+    def login(user: User) -> TenantClient:
+        client = TenantClient(client_a.host)
+        client.force_login(user)
+        return client
+
+    return login
+
+
+def text(response: Any) -> str:
+    return re.sub(r"\s+", " ", response.content.decode())
+
+
+def access_url(customer: EndCustomer, tail: str = "") -> str:
+    return f"/org/end-customers/{customer.pk}/{tail}"
+
+
+def new_login(client: TenantClient, customer: EndCustomer, **data: str) -> Any:
+    return client.post(access_url(customer, "logins/new/"), data)
+
+
+def log_in(client_a: TenantClient, username: str, password: str) -> TenantClient:
+    client = TenantClient(client_a.host)
+    response = client.post("/login/", {"username": username, "password": password})
+    assert response.status_code == 302, text(response)
+    return client
+
+
+def test_a_login_created_with_a_password_sees_only_its_customer_at_resale(
+    client_a: TenantClient, world: World, initech: EndCustomer, reseller: User, as_user: Any
+) -> None:
+    created = new_login(
+        as_user(reseller),
+        world.globex,
+        username="gina",
+        email="gina@globex.example",
+        first_name="Gina",
+        last_name="Gold",
+        setup="password",
+        password=GOOD_PASSWORD,
+    )
+
+    assert created.status_code == 302
+    assert created["Location"] == access_url(world.globex)
+    gina = User.objects.get(username="gina")
+    assert (gina.role, gina.get_full_name(), gina.is_active) == (
+        Role.END_CUSTOMER,
+        "Gina Gold",
+        True,
+    )
+    assert list(gina.end_customers.all()) == [world.globex]
+    assert mail.outbox == []  # a password was given: no invitation
+
+    client = log_in(client_a, "gina", GOOD_PASSWORD)
+    options = client.get("/api/v1/costs/options/").json()
+    assert [m["key"] for m in options["metrics"]] == ["resale"]
+    assert options["locked_filters"] == [{"dimension": "end_customer", "values": ["Globex"]}]
+    cost = client.get("/api/v1/costs/", {**FEB, "metric": "resale", "group_by": "account"})
+    assert D(cost.json()["total"]) == D("28.04")  # Globex's A1 only, at its plan's prices
+    assert {g["key"] for g in cost.json()["groups"]} == {"210000000001"}
+    assert client.get("/api/v1/costs/", {**FEB, "metric": "billed_cost"}).status_code == 400
+    customers = text(client.get("/org/end-customers/"))
+    assert ">Globex<" in customers and "Initech" not in customers
+    assert client.get(access_url(initech)).status_code == 404
+
+    entries = AuditEntry.objects.filter(actor=reseller).order_by("pk")
+    assert [e.action for e in entries] == ["user.create", "endcustomer.login_create"]
+    assert entries[0].after["role"] == Role.END_CUSTOMER
+    assert entries[1].object_repr == "Globex"
+    assert entries[1].after == {"user": gina.pk, "username": "gina", "invited": False}
+
+
+def test_an_invited_login_chooses_its_password_by_a_one_time_link(
+    client_a: TenantClient,
+    world: World,
+    reseller: User,
+    as_user: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    reseller_client = as_user(reseller)
+    with django_capture_on_commit_callbacks(execute=True):
+        shown = new_login(
+            reseller_client, world.globex, username="ivan", email="ivan@globex.example",
+            setup="invite", password="ignored when inviting",
+        )  # fmt: skip
+
+    assert shown.status_code == 200
+    link = re.search(r'value="(http://[^"]+/set-password/[^"]+)"', text(shown))
+    assert link is not None
+    url = link.group(1)
+    assert "ivan is invited" in text(shown) and "sent by email to <strong>ivan@globex" in text(
+        shown
+    )
+    (sent,) = mail.outbox
+    assert sent.to == ["ivan@globex.example"] and url in sent.body and "ivan" in sent.body
+    ivan = User.objects.get(username="ivan")
+    assert not ivan.has_usable_password() and ivan.end_customers.get() == world.globex
+    assert "invited, no password yet" in text(reseller_client.get(access_url(world.globex)))
+    assert AuditEntry.objects.get(action="endcustomer.login_create").after["invited"] is True
+
+    visitor = TenantClient(client_a.host)
+    path = url.split("localhost", 1)[1]
+    assert "You log in as <strong>ivan</strong>" in text(visitor.get(path))
+    differ = visitor.post(path, {"password": GOOD_PASSWORD, "again": "something else"})
+    assert "The two passwords differ." in text(differ)
+    weak = visitor.post(path, {"password": "short", "again": "short"})
+    assert "too short" in text(weak)
+    done = visitor.post(path, {"password": GOOD_PASSWORD, "again": GOOD_PASSWORD})
+    assert done.status_code == 302 and done["Location"] == "/login/"
+
+    log_in(client_a, "ivan", GOOD_PASSWORD)
+    assert "This link no longer works" in text(visitor.get(path))
+    again = visitor.post(path, {"password": "Another-one-2026", "again": "Another-one-2026"})
+    assert "This link no longer works" in text(again)
+    assert AuditEntry.objects.get(action="user.set_password").actor == ivan
+
+
+def test_a_login_without_an_email_gets_a_link_to_pass_on(
+    world: World, reseller: User, as_user: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        shown = new_login(as_user(reseller), world.globex, username="noemail", setup="invite")
+    assert "pass the link on yourself" in text(shown)
+    assert mail.outbox == []
+
+
+def test_a_new_password_link_for_an_existing_login(
+    world: World, reseller: User, as_user: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    world.customer.email = "c@globex.example"
+    world.customer.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        shown = as_user(reseller).post(
+            access_url(world.globex, f"logins/{world.customer.pk}/invite/")
+        )
+    assert "/set-password/" in text(shown)
+    assert mail.outbox[0].to == ["c@globex.example"]
+    assert AuditEntry.objects.get(action="endcustomer.login_invite").actor == reseller
+
+
+def test_a_taken_username_is_refused_on_its_field(
+    world: World, reseller: User, as_user: Any
+) -> None:
+    shown = new_login(as_user(reseller), world.globex, username="World-Customer", setup="invite")
+    assert shown.status_code == 200
+    assert "The username &#x27;World-Customer&#x27; is taken." in text(shown)
+    password_missing = new_login(as_user(reseller), world.globex, username="x", setup="password")
+    assert "Enter a password, or send an invitation instead." in text(password_missing)
+    assert not User.objects.filter(username__in=["x"]).exists()
+
+
+def test_linking_an_existing_login_and_refusing_one_of_another_customer(
+    world: World, initech: EndCustomer, reseller: User, as_user: Any
+) -> None:
+    client = as_user(reseller)
+    free = make_user(Role.END_CUSTOMER, "fred")
+    page = text(client.get(access_url(initech)))
+    assert "fred</option>" in page
+    assert "world-customer — sees Globex</option>" in page
+
+    linked = client.post(access_url(initech, "logins/link/"), {"user": free.pk}, follow=True)
+    assert "fred sees Initech now." in text(linked)
+    assert list(free.end_customers.all()) == [initech]
+
+    taken = client.post(
+        access_url(initech, "logins/link/"), {"user": world.customer.pk}, follow=True
+    )
+    assert "world-customer belongs to the end customer Globex" in text(taken)
+    assert list(world.customer.end_customers.all()) == [world.globex]
+    with refused("other_customer") as error:
+        customer_login_link(actor=reseller, customer=initech, user=world.customer)
+    assert error.value.field == "user" and "Globex" in error.value.message
+    with refused("not_end_customer"):
+        customer_login_link(actor=reseller, customer=initech, user=reseller)
+    with refused("already_linked"):
+        customer_login_link(actor=reseller, customer=initech, user=free)
+    entry = AuditEntry.objects.get(action="endcustomer.login_link")
+    assert (entry.actor, entry.after["username"]) == (reseller, "fred")
+
+
+def test_removing_access_unlinks_and_deactivates_the_login(
+    client_a: TenantClient, world: World, reseller: User, as_user: Any
+) -> None:
+    customer = world.customer
+    customer.set_password(PASSWORD)
+    customer.save()
+    session = log_in(client_a, customer.username, PASSWORD)
+    token = Token.objects.create(user=customer).key
+    assert session.get("/org/end-customers/").status_code == 200
+
+    removed = as_user(reseller).post(
+        access_url(world.globex, f"logins/{customer.pk}/remove/"), follow=True
+    )
+
+    assert "world-customer no longer sees Globex. Its login is deactivated." in text(removed)
+    customer.refresh_from_db()
+    assert not customer.is_active and not customer.end_customers.exists()
+    assert not Token.objects.filter(user=customer).exists()
+    assert session.get("/org/end-customers/").status_code == 302  # the session is over
+    api = session.get(
+        "/api/v1/costs/", {**FEB, "metric": "resale"}, HTTP_AUTHORIZATION=f"Token {token}"
+    )
+    assert api.status_code == 401
+    refused_login = TenantClient(client_a.host).post(
+        "/login/", {"username": customer.username, "password": PASSWORD}
+    )
+    assert "Username or password is wrong." in text(refused_login)
+    entry = AuditEntry.objects.get(action="endcustomer.login_remove")
+    assert (entry.actor, entry.after["deactivated"]) == (reseller, True)
+    deactivation = AuditEntry.objects.get(action="user.update", object_id=str(customer.pk))
+    assert (deactivation.before["is_active"], deactivation.after["is_active"]) == (True, False)
+
+    # Linked again, it is active again and sees the customer.
+    customer_login_link(actor=reseller, customer=world.globex, user=customer)
+    customer.refresh_from_db()
+    assert customer.is_active
+    log_in(client_a, customer.username, PASSWORD)
+
+
+def test_a_login_that_sees_another_customer_too_stays_active(
+    world: World, initech: EndCustomer, reseller: User
+) -> None:
+    end_customer_update(actor=None, instance=initech, viewers=[world.customer])
+
+    deactivated = customer_login_remove(actor=reseller, customer=world.globex, user=world.customer)
+
+    world.customer.refresh_from_db()
+    assert deactivated is False and world.customer.is_active
+    assert list(world.customer.end_customers.all()) == [initech]
+
+
+def test_removal_is_refused_for_users_who_are_not_logins_of_this_customer(
+    world: World, initech: EndCustomer, reseller: User, as_user: Any
+) -> None:
+    client = as_user(reseller)
+    finance = make_user(Role.FINANCE, "fin")
+    before = AuditEntry.objects.count()
+
+    for customer, user in ((world.globex, finance), (initech, world.customer)):
+        url = access_url(customer, f"logins/{user.pk}/remove/")
+        shown = text(client.post(url, follow=True))
+        assert f"{user.username} is not an end-customer login of {customer}." in shown
+
+    assert AuditEntry.objects.count() == before
+    world.customer.refresh_from_db()
+    assert world.customer.is_active and world.customer.end_customers.get() == world.globex
+
+
+def test_the_customer_page_lists_who_has_access(world: World, reseller: User, as_user: Any) -> None:
+    world.customer.first_name, world.customer.email = "Carla", "carla@globex.example"
+    world.customer.save()
+
+    page = text(as_user(reseller).get(access_url(world.globex)))
+
+    assert "Who has access" in page
+    row = page[page.index("<td>Carla</td>") :]
+    assert "<td>world-customer</td>" in row and "carla@globex.example" in row
+    assert "never" in row and "active" in row
+    assert "Remove access" in row and "New password link" in row and "New login" in page
+
+
+def test_finance_reads_who_has_access_and_changes_nothing(
+    world: World, initech: EndCustomer, as_user: Any
+) -> None:
+    client = as_user(make_user(Role.FINANCE, "fin"))
+
+    page = text(client.get(access_url(world.globex)))
+
+    assert "Who has access" in page and "<td>world-customer</td>" in page
+    assert "Remove access" not in page and "New login" not in page
+    assert "Link an existing" not in page
+    for tail in ("logins/new/", "logins/link/", f"logins/{world.customer.pk}/remove/"):
+        assert client.post(access_url(world.globex, tail), {"user": 1}).status_code == 403
+    assert client.get(access_url(world.globex, "logins/new/")).status_code == 403
+
+
+def test_team_leads_and_end_customers_see_no_logins(world: World, as_user: Any) -> None:
+    lead = as_user(world.lead)
+    assert lead.get(access_url(world.globex)).status_code == 404
+    assert lead.post(access_url(world.globex, "logins/new/")).status_code == 403
+
+    customer = as_user(world.customer)
+    page = text(customer.get(access_url(world.globex)))
+    assert "Who has access" not in page and "<td>world-customer</td>" not in page
+    assert customer.post(access_url(world.globex, "logins/link/")).status_code == 403
+
+
+# The API ------------------------------------------------------------------------------
+
+
+def api(client: TenantClient, method: str, path: str, data: Any = None) -> Any:
+    call = getattr(client, method)
+    if data is None:
+        return call(f"/api/v1/{path}")
+    return call(f"/api/v1/{path}", data, content_type="application/json")
+
+
+def test_the_api_creates_lists_links_and_removes_logins(
+    world: World, initech: EndCustomer, reseller: User, as_user: Any
+) -> None:
+    client = as_user(reseller)
+    users = f"end-customers/{initech.pk}/users/"
+
+    with_password = api(
+        client, "post", users, {"username": "ian", "password": GOOD_PASSWORD, "email": ""}
+    )
+    invited = api(client, "post", users, {"username": "ina", "email": "ina@initech.example"})
+    free = make_user(Role.END_CUSTOMER, "fred")
+    linked = api(client, "post", users, {"user": free.pk})
+
+    assert with_password.status_code == 201, with_password.content
+    assert with_password.json()["invitation_url"] is None
+    assert invited.status_code == 201
+    assert "/org/end-customers/set-password/" in invited.json()["invitation_url"]
+    assert linked.status_code == 201 and linked.json()["username"] == "fred"
+    listed = api(client, "get", users).json()
+    assert [row["username"] for row in listed] == ["fred", "ian", "ina"]
+    assert set(listed[0]) == {
+        "id", "username", "email", "first_name", "last_name", "is_active", "last_login",
+    }  # fmt: skip
+
+    ian = User.objects.get(username="ian")
+    assert api(client, "delete", f"{users}{ian.pk}/").status_code == 204
+    ian.refresh_from_db()
+    assert not ian.is_active
+    again = api(client, "delete", f"{users}{ian.pk}/")
+    assert again.status_code == 400 and again.json()["code"] == "not_customer_login"
+
+
+def test_the_api_refuses_with_the_field_at_fault(
+    world: World, initech: EndCustomer, reseller: User, as_user: Any
+) -> None:
+    client = as_user(reseller)
+    users = f"end-customers/{initech.pk}/users/"
+
+    other = api(client, "post", users, {"user": world.customer.pk})
+    assert other.status_code == 400
+    assert (other.json()["code"], other.json()["field"]) == ("other_customer", "user")
+    assert "Globex" in other.json()["message"]
+    neither = api(client, "post", users, {"email": "a@b.example"})
+    assert neither.status_code == 400 and neither.json()["field"] == "username"
+    both = api(client, "post", users, {"user": world.customer.pk, "username": "x"})
+    assert both.status_code == 400
+    weak = api(client, "post", users, {"username": "weak", "password": "short"})
+    assert (weak.status_code, weak.json()["field"]) == (400, "password")
+    bad_name = api(client, "post", users, {"username": "no spaces allowed"})
+    assert (bad_name.status_code, bad_name.json()["field"]) == (400, "username")
+    assert not User.objects.filter(username__in=["weak", "no spaces allowed"]).exists()
+    assert api(client, "get", "end-customers/999999/users/").status_code == 404
+    assert api(client, "delete", f"{users}999999/").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("role", "read", "write"),
+    [
+        (Role.ADMIN, 200, 201),
+        (Role.RESELLER_ADMIN, 200, 201),
+        (Role.FINANCE, 200, 403),
+        (Role.TEAM_LEAD, 403, 403),
+        (Role.END_CUSTOMER, 403, 403),
+    ],
+)
+def test_the_api_by_role(world: World, as_user: Any, role: str, read: int, write: int) -> None:
+    client = as_user(make_user(role, f"who-{role}"))
+    users = f"end-customers/{world.globex.pk}/users/"
+
+    assert api(client, "get", users).status_code == read
+    assert api(client, "post", users, {"username": f"new-{role}"}).status_code == write
+    remove = api(client, "delete", f"{users}{world.customer.pk}/").status_code
+    assert remove == (204 if write == 201 else 403)
