@@ -33,7 +33,7 @@ from portal.core.apis import ScopedAPIMixin
 from portal.core.errors import ApplicationError
 
 DIMENSION_PATTERN = (
-    r"^(service|account|payer|region|charge_category|usage_type|team|end_customer"
+    r"^(service|account|payer|organization|region|charge_category|usage_type|team|end_customer"
     r"|tag:.+|category:.+)$"
 )
 VIEW_PARAMETER = OpenApiParameter(
@@ -56,8 +56,10 @@ QUERY_PARAMETERS = [
     OpenApiParameter(
         "group_by",
         str,
-        description="Up to three dimensions, comma separated: service, account, payer, region, "
-        "charge_category, usage_type, team, end_customer, tag:<key>, category:<name>.",
+        description="Up to three dimensions, comma separated: service, account, payer (of "
+        "record: who pays the bill once billing transfers are in force), organization (whose "
+        "account it is), region, charge_category, usage_type, team, end_customer, tag:<key>, "
+        "category:<name>.",
     ),
     OpenApiParameter(
         "filter",

@@ -24,12 +24,21 @@ METRIC_LABELS = {
     "margin": "Margin",
 }
 # Dimensions of the bill; "tag:<key>" and "category:<name>" are the open-ended ones.
-BILL_DIMENSIONS = ("service", "account", "payer", "region", "charge_category", "usage_type")
+BILL_DIMENSIONS = (
+    "service",
+    "account",
+    "payer",
+    "organization",
+    "region",
+    "charge_category",
+    "usage_type",
+)
 DIMENSIONS = (*BILL_DIMENSIONS, "team", "end_customer")
 DIMENSION_LABELS = {
     "service": "Service",
     "account": "Account",
-    "payer": "Payer",
+    "payer": "Payer of record",
+    "organization": "Organization",
     "region": "Region",
     "charge_category": "Charge category",
     "usage_type": "Usage type",

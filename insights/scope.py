@@ -109,7 +109,7 @@ def view_filters(view: BillingView) -> list[tuple[str, tuple[str, ...]]]:
     locked: list[tuple[str, tuple[str, ...]]] = []
     payers = tuple(view.payers.values_list("account_id", flat=True))
     if payers:
-        locked.append(("payer", payers))
+        locked.append(("bill_payer", payers))  # the payers whose bills it shows
     ou_ids: list[int] = []
     for ou in view.ous.all():
         ou_ids.extend(ou.descendant_ids())

@@ -178,9 +178,9 @@ def _owned(
     accounts = [a for a, owner in scope.account_owners.items() if owner.customer in customers]
     payers = [p for p, owner in scope.payer_owners.items() if owner.customer in customers]
     match = sql.SQL("{} = ANY({})").format(source.expressions["account"], params(accounts))
-    if payers and "payer" in source.expressions:
+    if payers and "bill_payer" in source.expressions:
         match = sql.SQL("({} OR {} = ANY({}))").format(
-            match, source.expressions["payer"], params(payers)
+            match, source.expressions["bill_payer"], params(payers)
         )
     return match
 
@@ -203,14 +203,16 @@ def _latest_runs(dimensions: set[str], scope: Scope, start: date, end: date) -> 
     return list(latest.values())
 
 
-def _loaded(start: date, end: date, payers: tuple[str, ...] | None = None) -> tuple[str, set[str]]:
+def _loaded(
+    start: date, end: date, payers: dict[str, tuple[str, ...]] | None = None
+) -> tuple[str, set[str]]:
     """The currency of the bills (of `payers`, if named) over the months of [start, end),
     and the tag keys every one of them has daily tag costs for."""
     currencies: set[str] = set()
     keys: set[str] | None = None
     loaded = LoadedPeriod.objects.filter(billing_period_start__in=months_touched(start, end))
-    if payers is not None:
-        loaded = loaded.filter(billing_account_id__in=payers)
+    for column, values in (payers or {}).items():
+        loaded = loaded.filter(**{f"{column}__in": values})
     for found, tag_keys in loaded.values_list("currencies", "tag_keys"):
         currencies.update(found)
         keys = set(tag_keys) if keys is None else keys & set(tag_keys)
@@ -224,10 +226,15 @@ def _loaded(start: date, end: date, payers: tuple[str, ...] | None = None) -> tu
     return (currencies.pop() if currencies else DEFAULT_CURRENCY), keys or set()
 
 
-def _payers(query: CostQuery, scope: Scope) -> tuple[str, ...] | None:
-    """The payers a query is limited to by its filters or its scope, if any."""
-    named = [set(v) for d, v in (*scope.locked, *query.filters) if d == "payer"]
-    return tuple(set.intersection(*named)) if named else None
+def _payers(query: CostQuery, scope: Scope) -> dict[str, tuple[str, ...]]:
+    """The payers (of record, and whose bills) a query is limited to by its filters or
+    its scope, by the LoadedPeriod column that names them."""
+    limited: dict[str, tuple[str, ...]] = {}
+    for dimension, column in (("payer", "payer_of_record"), ("bill_payer", "billing_account_id")):
+        named = [set(v) for d, v in (*scope.locked, *query.filters) if d == dimension]
+        if named:
+            limited[column] = tuple(set.intersection(*named))
+    return limited
 
 
 def _answer(

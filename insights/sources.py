@@ -19,6 +19,7 @@ from typing import Any
 
 from psycopg import sql
 
+from billing.models import Account
 from billing.models.cubes import (
     ALL_CUBE_COLUMNS,
     DAILY_GRAINS,
@@ -34,7 +35,8 @@ TEAM_VALUE = "team"
 BILL_COLUMNS = {
     "service": "service_name",
     "account": "sub_account_id",
-    "payer": "billing_account_id",
+    # The payer whose bill a cost came from; "payer" is the payer of record (see below).
+    "bill_payer": "billing_account_id",
     "region": "region_id",
     "charge_category": "charge_category",
     "usage_type": "x_usage_type",
@@ -124,6 +126,10 @@ def source_for(
                 params(query.previous[0].replace(day=1)), params(query.end)
             )
         )
+    if "payer" in dimensions:
+        _add_payer_of_record(source)
+    if "organization" in dimensions:
+        _add_organization(source, params)
     if source.name in (MONTHLY_GRAIN, "rollup") and tags:
         source.joins.append(sql.SQL("LEFT JOIN billing_tagset AS ts ON ts.id = c.tag_set_id"))
         for key in tags:
@@ -135,7 +141,9 @@ def source_for(
 def _columns(dimensions: set[str], priced: bool) -> set[str]:
     """The line item columns that bill dimensions (and pricing) read."""
     columns = {BILL_COLUMNS[d] for d in dimensions if d in BILL_COLUMNS}
-    if "end_customer" in dimensions or priced:
+    if "payer" in dimensions:
+        columns.add("billing_account_id")
+    if "end_customer" in dimensions or "organization" in dimensions or priced:
         columns |= {"sub_account_id", "billing_account_id"}
     if priced:
         columns |= {"service_name", "x_usage_type"}
@@ -255,14 +263,14 @@ def _add_owner(
         priced_accounts = [a for a, owner in scope.account_owners.items() if owner.plan_id]
         priced_payers = [p for p, owner in scope.payer_owners.items() if owner.plan_id]
         match = sql.SQL("{} = ANY({})").format(account, params(priced_accounts))
-        if priced_payers and "payer" in source.expressions:
+        if priced_payers and "bill_payer" in source.expressions:
             match = sql.SQL("({} OR {} = ANY({}))").format(
-                match, source.expressions["payer"], params(priced_payers)
+                match, source.expressions["bill_payer"], params(priced_payers)
             )
         source.conditions.append(match)
     joins = [("oa", account, scope.account_owners)]
-    if "payer" in source.expressions:
-        joins.append(("op", source.expressions["payer"], scope.payer_owners))
+    if "bill_payer" in source.expressions:
+        joins.append(("op", source.expressions["bill_payer"], scope.payer_owners))
     for alias, column, owners in joins:
         ids = list(owners)
         source.joins.append(
@@ -288,6 +296,51 @@ def _add_owner(
         source.expressions[f"_{name.removesuffix('_id')}"] = sql.SQL(
             "CASE WHEN oa.id IS NOT NULL THEN oa.{0} ELSE op.{0} END"
         ).format(sql.Identifier(name))
+
+
+def _add_payer_of_record(source: Source) -> None:
+    """The payer of record of the cost's bill and month (`billing.payers`)."""
+    source.joins.append(
+        sql.SQL(
+            "LEFT JOIN billing_loadedperiod AS lp ON lp.billing_period_start = "
+            "c.billing_period_start AND lp.billing_account_id = c.billing_account_id"
+        )
+    )
+    source.expressions["payer"] = sql.SQL(
+        "coalesce(nullif(lp.payer_of_record, ''), c.billing_account_id)"
+    )
+
+
+def _add_organization(source: Source, params: Params) -> None:
+    """The organization of the cost's account, else of the payer whose bill it came from."""
+    accounts, payers = organization_names()
+    for alias, column, names in (
+        ("oo", source.expressions["account"], accounts),
+        ("po", source.expressions["bill_payer"], payers),
+    ):
+        source.joins.append(
+            sql.SQL(
+                "LEFT JOIN unnest({}::text[], {}::text[]) AS {alias}(id, name) "
+                "ON {alias}.id = {column}"
+            ).format(
+                params(list(names)),
+                params(list(names.values())),
+                alias=sql.Identifier(alias),
+                column=column,
+            )
+        )
+    source.expressions["organization"] = sql.SQL("coalesce(oo.name, po.name)")
+
+
+def organization_names() -> tuple[dict[str, str], dict[str, str]]:
+    """Account id -> its organization's name; payer id -> the organization it manages."""
+    members = Account.objects.filter(organization__isnull=False).values_list(
+        "account_id", "organization__name"
+    )
+    payers = Account.objects.filter(managed_organization__isnull=False).values_list(
+        "account_id", "managed_organization__name"
+    )
+    return dict(members), dict(payers)
 
 
 def months_touched(start: date, end: date) -> list[date]:
