@@ -232,6 +232,9 @@ class AllocationResult(models.Model):
     )
     value = models.TextField()
     day = models.DateField()
+    payer = models.TextField(
+        blank=True, db_default="", help_text="The payer whose bill the cost came from."
+    )
     sub_account_id = models.TextField(blank=True)
     service_name = models.TextField(blank=True)
     usage_type = models.TextField(blank=True, db_default="")

@@ -22,6 +22,17 @@ GROUPED_SQL = f"""
 """
 
 
+# What each payer's bill gave each value: the payers of record an invoice's cost has.
+PAYERS_SQL = f"""
+    SELECT value, payer, sum(billed_cost), sum(effective_cost), sum(list_cost)
+    FROM {AllocationResult._meta.db_table}
+    WHERE run_id = %s AND value = ANY(%s)
+    GROUP BY value, payer
+    ORDER BY value, payer
+"""
+COST_COLUMNS = ("billed_cost", "effective_cost", "list_cost")
+
+
 @dataclass(frozen=True)
 class AllocatedCost:
     """One value's cost of a service and usage type (or shared from `split_from`)."""
@@ -61,3 +72,16 @@ def allocated_costs(run: AllocationRun, values: list[str]) -> dict[str, list[All
         for value, *fields in cursor.fetchall():
             costs[value].append(AllocatedCost(*fields))
     return costs
+
+
+def allocated_by_payer(
+    run: AllocationRun, values: list[str]
+) -> dict[str, dict[str, dict[str, Decimal]]]:
+    """The run's costs of `values` per payer whose bill they came from: value -> payer ->
+    cost column -> sum."""
+    found: dict[str, dict[str, dict[str, Decimal]]] = defaultdict(dict)
+    with connection.cursor() as cursor:
+        cursor.execute(PAYERS_SQL, [run.pk, values])
+        for value, payer, *sums in cursor.fetchall():
+            found[value][payer] = dict(zip(COST_COLUMNS, sums, strict=True))
+    return found

@@ -1,6 +1,6 @@
 -- Allocates one billing period's costs to a category's values in one statement: each
 -- cost gets the value (and the id of the rule) of its first matching rule, then they are
--- grouped by value, day, account, service, usage type, pricing unit, operation, commitment
+-- grouped by value, day, payer (whose bill), account, service, usage type, pricing unit, operation, commitment
 -- type (a missing one as ''), the keys of its tags that have a value, and rule into the temporary table allocation_rows, numbered by `id`, from which
 -- split.sql writes the run's results.
 --
@@ -16,7 +16,7 @@
 -- by billing_period_start); billing_tagset and billing_account are joined by their
 -- primary key and by the unique (provider, account_id) index.
 CREATE TEMPORARY TABLE allocation_rows ON COMMIT DROP AS
-SELECT row_number() OVER () AS id, r.value, d.day, r.sub_account_id, r.service_name,
+SELECT row_number() OVER () AS id, r.value, d.day, r.payer, r.sub_account_id, r.service_name,
        r.usage_type, COALESCE(d.pricing_unit, '') AS pricing_unit, r.operation,
        r.commitment, r.tag_keys,
        sum(d.billed_cost) AS billed_cost, sum(d.effective_cost) AS effective_cost,
@@ -25,6 +25,7 @@ SELECT row_number() OVER () AS id, r.value, d.day, r.sub_account_id, r.service_n
 FROM (
     SELECT {value_case} AS value,
            {rule_case} AS rule_id,
+           li.billing_account_id AS payer,
            COALESCE(li.sub_account_id, '') AS sub_account_id,
            COALESCE(li.service_name, '') AS service_name,
            COALESCE(li.x_usage_type, '') AS usage_type,
@@ -60,5 +61,5 @@ CROSS JOIN LATERAL unnest(
     r.days, r.pricing_units, r.billed_costs, r.effective_costs, r.list_costs,
     r.pricing_quantities, r.row_counts
 ) AS d (day, pricing_unit, billed_cost, effective_cost, list_cost, pricing_quantity, row_count)
-GROUP BY r.value, d.day, r.sub_account_id, r.service_name, r.usage_type,
+GROUP BY r.value, d.day, r.payer, r.sub_account_id, r.service_name, r.usage_type,
          COALESCE(d.pricing_unit, ''), r.operation, r.commitment, r.tag_keys, r.rule_id

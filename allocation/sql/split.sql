@@ -97,17 +97,17 @@ part AS (
     JOIN left_over AS o ON o.id = k.id
 )
 INSERT INTO allocation_allocationresult (
-    run_id, value, day, sub_account_id, service_name, usage_type, pricing_unit, operation,
+    run_id, value, day, payer, sub_account_id, service_name, usage_type, pricing_unit, operation,
     commitment, tag_keys, billed_cost, effective_cost, list_cost, pricing_quantity, rule_id, split_rule_id,
     split_from, row_count
 )
-SELECT %(run)s, r.value, r.day, r.sub_account_id, r.service_name, r.usage_type,
+SELECT %(run)s, r.value, r.day, r.payer, r.sub_account_id, r.service_name, r.usage_type,
        r.pricing_unit, r.operation, r.commitment, r.tag_keys, r.billed_cost, r.effective_cost, r.list_cost, r.pricing_quantity,
        r.rule_id, NULL, '', r.row_count
 FROM allocation_rows AS r
 WHERE r.value NOT IN (SELECT target.source FROM target)
 UNION ALL
-SELECT %(run)s, p.value, r.day, r.sub_account_id, r.service_name, r.usage_type,
+SELECT %(run)s, p.value, r.day, r.payer, r.sub_account_id, r.service_name, r.usage_type,
        r.pricing_unit, r.operation, r.commitment, r.tag_keys, p.billed_cost, p.effective_cost, p.list_cost, NULL, r.rule_id,
        p.split_rule_id, r.value, r.row_count
 FROM part AS p

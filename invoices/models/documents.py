@@ -94,6 +94,11 @@ class Invoice(models.Model):
     total = money_field(default=0)
     wholesale_total = ExactNumericField(default=0, help_text="The priced cost column's sum.")
     taxes = models.JSONField(default=list, blank=True, help_text="[{rate, base, tax}] per rate.")
+    payers_of_record = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="[{payer, name, bills, wholesale}]: who paid the cloud provider for its cost.",
+    )
     reason = models.TextField(blank=True, help_text="Why a credit note was issued.")
     pdf = models.FileField(upload_to="invoices/", blank=True)
     pdf_sha256 = models.CharField(max_length=64, blank=True)

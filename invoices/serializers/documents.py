@@ -107,7 +107,25 @@ MARGIN_FIELDS = (
     "run",
     "allocation_run",
     "payment_reference",
+    "payers_of_record",
 )
+
+
+class BillPayerSerializer(serializers.Serializer[Any]):
+    payer = serializers.CharField(help_text="The payer account id whose bill the cost came from.")
+    name = serializers.CharField()
+
+
+class PayerOfRecordSerializer(serializers.Serializer[Any]):
+    """Who paid the cloud provider for part of the document's cost (transfers resolved)."""
+
+    payer = serializers.CharField(help_text="The payer of record's account id.")
+    name = serializers.CharField()
+    bills = BillPayerSerializer(many=True)
+    transferred = serializers.BooleanField(
+        help_text="Whether some of the cost came from other payers' bills through transfers."
+    )
+    wholesale = serializers.CharField(help_text="Exact wholesale, in the cost basis column.")
 
 
 class InvoiceMarginSerializer(InvoiceSerializer):
@@ -115,6 +133,7 @@ class InvoiceMarginSerializer(InvoiceSerializer):
 
     margin = serializers.SerializerMethodField()
     wholesale_total = ExactDecimalField(read_only=True)
+    payers_of_record = PayerOfRecordSerializer(many=True, read_only=True)
 
     class Meta(InvoiceSerializer.Meta):
         fields = [*InvoiceSerializer.Meta.fields, *MARGIN_FIELDS]

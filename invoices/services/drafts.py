@@ -16,7 +16,12 @@ from typing import Any
 from django.db import transaction
 
 from billing.selectors import bill_currencies
-from invoices.allocated import AllocatedCost, allocated_costs, latest_run
+from invoices.allocated import (
+    AllocatedCost,
+    allocated_by_payer,
+    allocated_costs,
+    latest_run,
+)
 from invoices.models import (
     BillingUnit,
     ChargeBasis,
@@ -29,6 +34,7 @@ from invoices.models import (
     PricingPlan,
 )
 from invoices.money import percent_of, round_money
+from invoices.payers import payer_breakdown
 from invoices.pricing import PlanRules, resale_amount
 from invoices.services.totals import invoice_totals
 from portal.core.errors import ApplicationError
@@ -62,6 +68,7 @@ def invoice_drafts_create(
     currencies = bill_currencies(period)
     runs: dict[int, Any] = {}
     costs: dict[int, dict[str, list[AllocatedCost]]] = {}
+    payers: dict[int, dict[str, dict[str, dict[str, Decimal]]]] = {}
     issued = set(
         Invoice.objects.filter(period=period, kind=DocumentKind.INVOICE)
         .exclude(status__in=[InvoiceStatus.DRAFT, InvoiceStatus.VOID])
@@ -78,6 +85,7 @@ def invoice_drafts_create(
                 values = [u.value for u in units if u.category_id == category.pk]
                 found = runs[category.pk]
                 costs[category.pk] = allocated_costs(found, values) if found else {}
+                payers[category.pk] = allocated_by_payer(found, values) if found else {}
             try:
                 drafted.append(
                     _draft(
@@ -85,6 +93,7 @@ def invoice_drafts_create(
                         period,
                         runs[category.pk],
                         costs[category.pk].get(unit.value, []),
+                        payers[category.pk].get(unit.value, {}),
                         currencies,
                         run,
                     )
@@ -101,6 +110,7 @@ def _draft(
     period: date,
     allocation: Any,
     costs: list[AllocatedCost],
+    by_payer: dict[str, dict[str, Decimal]],
     currencies: set[str],
     run: Any,
 ) -> Invoice:
@@ -133,6 +143,7 @@ def _draft(
         buyer_name=unit.legal_name,
         buyer_address=unit.address,
         buyer_tax_id=unit.tax_id,
+        payers_of_record=payer_breakdown(period, by_payer, plan.cost_basis),
     )
     lines = _cost_lines(invoice, unit, plan, costs)
     lines += _charge_lines(invoice, unit, plan, period, lines, start=len(lines) + 1)

@@ -25,13 +25,13 @@ BEGIN
         NEW.plan_name, NEW.number, NEW.issue_date, NEW.due_date, NEW.seller_name,
         NEW.seller_address, NEW.seller_tax_id, NEW.payment_details, NEW.buyer_name,
         NEW.buyer_address, NEW.buyer_tax_id, NEW.subtotal, NEW.tax_total, NEW.total,
-        NEW.wholesale_total, NEW.taxes, NEW.reason, NEW.issued_at)
+        NEW.wholesale_total, NEW.taxes, NEW.reason, NEW.issued_at, NEW.payers_of_record)
        IS DISTINCT FROM
        (OLD.kind, OLD.unit_id, OLD.original_id, OLD.period, OLD.currency, OLD.cost_basis,
         OLD.plan_name, OLD.number, OLD.issue_date, OLD.due_date, OLD.seller_name,
         OLD.seller_address, OLD.seller_tax_id, OLD.payment_details, OLD.buyer_name,
         OLD.buyer_address, OLD.buyer_tax_id, OLD.subtotal, OLD.tax_total, OLD.total,
-        OLD.wholesale_total, OLD.taxes, OLD.reason, OLD.issued_at) THEN
+        OLD.wholesale_total, OLD.taxes, OLD.reason, OLD.issued_at, OLD.payers_of_record) THEN
         RAISE EXCEPTION 'document % is issued and cannot be changed', OLD.number
             USING ERRCODE = 'integrity_constraint_violation';
     END IF;
@@ -43,7 +43,7 @@ BEGIN
 END
 $$;
 
-CREATE TRIGGER invoices_document_frozen
+CREATE OR REPLACE TRIGGER invoices_document_frozen
 BEFORE UPDATE OR DELETE ON invoices_invoice
 FOR EACH ROW EXECUTE FUNCTION invoices_document_frozen();
 
@@ -72,6 +72,6 @@ BEGIN
 END
 $$;
 
-CREATE TRIGGER invoices_line_frozen
+CREATE OR REPLACE TRIGGER invoices_line_frozen
 BEFORE INSERT OR UPDATE OR DELETE ON invoices_invoiceline
 FOR EACH ROW EXECUTE FUNCTION invoices_line_frozen();

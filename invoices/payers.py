@@ -1,0 +1,42 @@
+"""Which payers of record an invoice's cost was paid by (billing transfers resolved).
+
+An invoice keeps, when drafted, the wholesale it carries per payer of record: the payer
+that paid the cloud provider for that month once transfers are in force, with the bills
+(payers) it came from. Issued invoices keep what they were drafted with.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from billing.payers import payer_names, payers_of_record
+
+
+def payer_breakdown(
+    period: date, by_payer: dict[str, dict[str, Decimal]], basis: str
+) -> list[dict[str, Any]]:
+    """[{payer, name, bills, transferred, wholesale}] per payer of record, largest first;
+    exact amounts as strings (JSON has no decimals)."""
+    records = payers_of_record(period)
+    wholesale: dict[str, Decimal] = defaultdict(Decimal)
+    bills: dict[str, set[str]] = defaultdict(set)
+    for payer, sums in by_payer.items():
+        record = records.get(payer) or payer
+        wholesale[record] += sums[basis]
+        bills[record].add(payer)
+    names = payer_names([*wholesale, *(p for found in bills.values() for p in found)])
+    return [
+        {
+            "payer": record,
+            "name": names.get(record, record) or "(no payer)",
+            "bills": [
+                {"payer": bill, "name": names.get(bill, bill)} for bill in sorted(bills[record])
+            ],
+            "transferred": bills[record] != {record},
+            "wholesale": str(amount),
+        }
+        for record, amount in sorted(wholesale.items(), key=lambda item: (-item[1], item[0]))
+    ]
