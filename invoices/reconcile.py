@@ -176,6 +176,8 @@ class Reconciliation:
     ingested: Amounts
     categories: list[CategoryReconciliation]
     notes: list[str] = field(default_factory=list)
+    # Who pays: per payer of record, the organizations it carries (`reconcile_payers`).
+    payers: list[Any] = field(default_factory=list)
 
     @property
     def balanced(self) -> bool:
@@ -190,6 +192,8 @@ class Reconciliation:
 
 def reconcile(period: date) -> Reconciliation:
     """Reconcile the month of `period` for every category that has billing units."""
+    from invoices.reconcile_payers import payers_of_record_carried  # it uses Amounts
+
     period = period.replace(day=1)
     items = CostLineItem.objects.filter(billing_period_start=period)
     ingested = Amounts.of(items.aggregate(**{c: Sum(c) for c in COLUMNS}))
@@ -216,6 +220,7 @@ def reconcile(period: date) -> Reconciliation:
             for category in categories
         ],
         notes=notes,
+        payers=payers_of_record_carried(period),
     )
 
 

@@ -74,5 +74,23 @@ def reconciliation_data(result: Reconciliation) -> dict[str, Any]:
         "balanced": result.balanced,
         "ingested": amounts_data(result.ingested),
         "categories": [category_data(part) for part in result.categories],
+        "payers_of_record": [
+            {
+                "payer": payer.payer,
+                "name": payer.name,
+                "transferred_from": payer.transferred_from,
+                **amounts_data(payer.amounts),
+                "organizations": [
+                    {
+                        "name": org.name,
+                        "bills": org.bills,
+                        "accounts": org.accounts,
+                        **amounts_data(org.amounts),
+                    }
+                    for org in payer.organizations
+                ],
+            }
+            for payer in result.payers
+        ],
         "notes": result.notes,
     }

@@ -177,11 +177,31 @@ class CategoryReconciliationSchema(serializers.Serializer[Any]):
     notes = serializers.ListField(child=serializers.CharField())
 
 
+class CarriedOrganizationSchema(AmountsSchema):
+    name = serializers.CharField(help_text="The organization whose accounts' cost it is.")
+    bills = serializers.ListField(
+        child=serializers.CharField(), help_text="The payers whose bills carried it."
+    )
+    accounts = serializers.IntegerField()
+
+
+class PayerOfRecordSchema(AmountsSchema):
+    payer = serializers.CharField(help_text="The payer of record's account id.")
+    name = serializers.CharField()
+    transferred_from = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Other payers whose month's bill it pays through billing transfers.",
+    )
+    organizations = CarriedOrganizationSchema(many=True)
+
+
 class ReconciliationSchema(serializers.Serializer[Any]):
-    """Ingested total = invoiced wholesale + unallocated + unbilled, per category."""
+    """Ingested total = invoiced wholesale + unallocated + unbilled, per category; and per
+    payer of record, the organizations whose cost it carries (their sum is the ingested)."""
 
     period = serializers.CharField(help_text="YYYY-MM")
     balanced = serializers.BooleanField()
     ingested = AmountsSchema()
     categories = CategoryReconciliationSchema(many=True)
     notes = serializers.ListField(child=serializers.CharField())
+    payers_of_record = PayerOfRecordSchema(many=True)
