@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -9,7 +10,13 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q
 
-from billing.models import Account, BillingView, EndCustomer, OrganizationalUnit
+from billing.models import (
+    Account,
+    BillingTransfer,
+    BillingView,
+    EndCustomer,
+    OrganizationalUnit,
+)
 from billing.models.views import MAX_VIEW_PAYERS
 from billing.services._common import (
     model_errors_as_application_errors,
@@ -95,16 +102,47 @@ def _label(account: Account) -> str:
     return f"{account.account_id} ({account.name})" if account.name else account.account_id
 
 
+def _paid_for(payers: list[Account]) -> dict[int, list[Account]]:
+    """Per payer, the payers whose bills it pays under a binding transfer, at any time and
+    along chains (A to B to C: C's bill carries A's and B's accounts)."""
+    sources: dict[int, set[int]] = defaultdict(set)
+    for source, destination in BillingTransfer.objects.binding().values_list(
+        "source_id", "destination_id"
+    ):
+        sources[destination].add(source)
+    found: dict[int, set[int]] = {}
+    for payer in payers:
+        seen: set[int] = set()
+        frontier = {payer.pk}
+        while frontier:
+            frontier = {s for pk in frontier for s in sources[pk]} - seen - {payer.pk}
+            seen |= frontier
+        found[payer.pk] = seen
+    rows = Account.objects.in_bulk({pk for pks in found.values() for pk in pks})
+    return {pk: sorted((rows[s] for s in pks), key=_label) for pk, pks in found.items()}
+
+
 def _shown(criteria: dict[str, list[Any]]) -> list[_Shown]:
-    """What the criteria show: a payer its whole organization, an OU every account in it
-    and below, an account itself."""
+    """What the criteria show: a payer its bill (its whole organization, and the
+    organizations whose bills it pays), an OU every account in it and below, an account
+    itself."""
     payers: list[Account] = criteria["payers"]
-    members: dict[int, set[int]] = {payer.pk: {payer.pk} for payer in payers}
+    paid_for = _paid_for(payers)
+    members: dict[int, set[int]] = {pk: {pk} for pk in paid_for}
+    members |= {s.pk: {s.pk} for sources in paid_for.values() for s in sources}
     for pk, payer_pk in Account.objects.filter(
         organization__management_account__in=list(members)
     ).values_list("pk", "organization__management_account"):
         members[payer_pk].add(pk)
-    shown = [_Shown("payers", _label(p), frozenset(members[p.pk])) for p in payers]
+    shown = []
+    for payer in payers:
+        shown.append(_Shown("payers", _label(payer), frozenset(members[payer.pk])))
+        shown += [
+            _Shown(
+                "payers", f"{_label(s)}, whose bill {_label(payer)} pays", frozenset(members[s.pk])
+            )
+            for s in paid_for[payer.pk]
+        ]
     shown += [_Shown("accounts", _label(a), frozenset({a.pk})) for a in criteria["accounts"]]
     for unit in criteria["ous"]:
         inside = Account.objects.filter(ou__in=unit.descendant_ids()).order_by("account_id")

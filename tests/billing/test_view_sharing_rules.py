@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import pytest
 
-from billing.models import Account, BillingView, EndCustomer, Organization, OrganizationalUnit
+from billing.models import (
+    Account,
+    BillingTransfer,
+    BillingView,
+    EndCustomer,
+    Organization,
+    OrganizationalUnit,
+    TransferStatus,
+)
 from billing.services import (
     account_create,
     billing_view_create,
@@ -202,6 +211,45 @@ def test_a_payer_is_the_customers_only_if_its_whole_organization_is(
     assert "Hooli cannot be shown 111122223333 (acme-management)" in error.value.message
     billing_view_create(
         actor=estate.finance, name="Payer", accounts=[estate.acme_payer], shared_with=[hooli]
+    )
+
+
+def test_a_payer_shows_the_bills_it_pays_for_other_organizations_too(
+    admin_a: User, estate: Estate
+) -> None:
+    # Hooli's organization is not Globex's, but its bill is paid by Globex's payer.
+    hooli = organization_create(
+        actor=admin_a,
+        name="Hooli",
+        management_account_id="777788889999",
+        management_account_name="hooli-payer",
+    )
+    transfer = BillingTransfer.objects.create(
+        source=payer(hooli),
+        destination=estate.subsidiary_payer,
+        status=TransferStatus.PENDING,
+        start_date=date(2026, 1, 1),
+    )
+    # An invitation moves no bill yet.
+    billing_view_create(
+        actor=estate.finance,
+        name="Globex",
+        payers=[estate.subsidiary_payer],
+        shared_with=[estate.carl],
+    )
+    BillingTransfer.objects.filter(pk=transfer.pk).update(status=TransferStatus.ACCEPTED)
+
+    with refused("not_the_customers") as error:
+        billing_view_create(
+            actor=estate.finance,
+            name="Globex again",
+            payers=[estate.subsidiary_payer],
+            shared_with=[estate.carl],
+        )
+
+    assert error.value.message == (
+        "Globex Ltd cannot be shown 777788889999 (hooli-payer), whose bill 444455556666 "
+        "(acme-subsidiary) pays: it is not Globex Ltd's."
     )
 
 
