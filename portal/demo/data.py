@@ -79,7 +79,8 @@ ACME = OrganizationSpec(
     billed=("210000000001", "210000000002", "210000000003", "210000000007"),
 )
 
-# Its billing is transferred to ACME's payer from the 1st of the month after loading.
+# Its billing is transferred to ACME's payer from the 1st of the month TRANSFER_MONTHS_AGO
+# months before loading: the explorer shows its months since on Acme's payer.
 SUBSIDIARY = OrganizationSpec(
     name="Acme Subsidiary",
     payer_id="444455556666",
@@ -94,6 +95,7 @@ SUBSIDIARY = OrganizationSpec(
     billed=("440000000001", "440000000002", "440000000003", "440000000004"),
 )
 TRANSFER_NOTE = "Acme pays the subsidiary's bill (demo)."
+TRANSFER_MONTHS_AGO = 2
 
 
 class TeamSpec(NamedTuple):

@@ -222,29 +222,35 @@ def _payer(organization: Organization) -> Account:
     return payer
 
 
-def _first_of_month_after(day: date) -> date:
-    return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
-
-
 def _ensure_transfer(
     load: DemoLoad, actor: User, source: Organization, destination: Organization, today: date
 ) -> None:
-    """Invite and accept, unless a transfer between the two exists in any state."""
+    """Invite and accept, unless a transfer between the two exists in any state.
+
+    It started two months before this one (agreed three weeks earlier), so the loaded
+    months show the subsidiary's bill paid by Acme from then on.
+    """
     payer, payer_of_payers = _payer(source), _payer(destination)
     if BillingTransfer.objects.filter(source=payer, destination=payer_of_payers).exists():
         return
-    # Accepted at least a day before it starts: next month's 1st, or the one after.
-    start = _first_of_month_after(today + timedelta(days=1))
+    start = _months_before(today.replace(day=1), data.TRANSFER_MONTHS_AGO)
+    agreed = start - timedelta(days=21)
     transfer = billing_transfer_invite(
         actor=actor,
         source=payer,
         destination=payer_of_payers,
         start_date=start,
         note=data.TRANSFER_NOTE,
-        today=today,
+        today=agreed,
     )
-    billing_transfer_accept(actor=actor, transfer=transfer, today=today)
+    billing_transfer_accept(actor=actor, transfer=transfer, today=agreed + timedelta(days=1))
     load.made(f"billing transfer {payer} → {payer_of_payers} from {start} (accepted)")
+
+
+def _months_before(month: date, count: int) -> date:
+    for _ in range(count):
+        month = (month - timedelta(days=1)).replace(day=1)
+    return month
 
 
 def _ensure_teams(load: DemoLoad, actor: User, users: dict[str, User]) -> None:

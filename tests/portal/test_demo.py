@@ -117,7 +117,15 @@ def test_the_demo_holds_users_of_every_role_and_an_organization(demo: DemoLoad, 
         assert transfer.status == TransferStatus.ACCEPTED
         assert transfer.source.account_id == data.SUBSIDIARY.payer_id
         assert transfer.destination.account_id == data.ACME.payer_id
-        assert transfer.start_date == date(2026, 3, 1)  # 31 Jan: February is too soon
+        assert transfer.start_date == date(2025, 11, 1)  # two months before January
+        # The subsidiary's bills from then on are paid by Acme's payer (payer of record).
+        records = dict(
+            LoadedPeriod.objects.filter(billing_account_id=data.SUBSIDIARY.payer_id).values_list(
+                "billing_period_start", "payer_of_record"
+            )
+        )
+        assert records[date(2025, 10, 1)] == data.SUBSIDIARY.payer_id
+        assert records[date(2025, 11, 1)] == records[date(2026, 1, 1)] == data.ACME.payer_id
         led = Team.objects.filter(leads__username="teamlead").values_list("name", flat=True)
         assert sorted(led) == ["Data", "Platform"]
         globex = EndCustomer.objects.get()
