@@ -279,3 +279,27 @@ def test_withdrawing_recomputes_the_months_it_changes_and_leaves_issued_invoices
     effects = AuditEntry.objects.get(action="billingtransfer.effects")
     assert effects.after["months"] == ["2026-05", "2026-06"]
     assert isinstance(chain["category"], CostCategory)
+
+
+def test_the_source_organizations_users_see_its_resale_in_every_month_and_no_wholesale(
+    chain: dict[str, Any],
+) -> None:
+    from billing.models import EndCustomer
+    from invoices.models import BillingUnit
+    from portal.core.errors import ApplicationError
+
+    customer = EndCustomer.objects.create(legal_name="Org A Ltd")
+    customer.payers.add(chain["payers"]["A"])
+    BillingUnit.objects.filter(value="Org A").update(end_customer=customer)
+    viewer = make_user(Role.END_CUSTOMER, "alice-a")
+    customer.viewers.add(viewer)
+    query = CostQuery(start=JAN, end=date(2026, 7, 1), granularity="monthly", metric="resale")
+
+    with pytest.raises(ApplicationError, match="not yours to see"):
+        cost_explorer(user=viewer, query=CostQuery(start=JAN, end=date(2026, 7, 1)))
+    answer = cost_explorer(user=viewer, query=query)
+    by_month = {point.date: point.amount for point in answer.groups[0].series}
+
+    # Its own cost at its plan's price (10 % on top, exact until display), whoever paid
+    # for the month; April's came on C's bill.
+    assert by_month == {month: cost("A", month) * D("1.1") for month in MONTHS}
