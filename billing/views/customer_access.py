@@ -56,7 +56,11 @@ class CustomerLoginForm(forms.Form):
         widget=forms.RadioSelect,
     )
     password = forms.CharField(
-        max_length=256, strip=False, required=False, widget=forms.PasswordInput
+        max_length=256,
+        strip=False,
+        required=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="At least 8 characters, not a common password.",
     )
 
     def clean(self) -> dict[str, Any]:
@@ -218,10 +222,17 @@ class CustomerLoginInviteView(CustomerWriteMixin, View):
 
 class SetPasswordForm(forms.Form):
     password = forms.CharField(
-        label="New password", max_length=256, strip=False, widget=forms.PasswordInput
+        label="New password",
+        max_length=256,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password", "autofocus": True}),
+        help_text="At least 8 characters, not a common password.",
     )
     again = forms.CharField(
-        label="New password again", max_length=256, strip=False, widget=forms.PasswordInput
+        label="New password again",
+        max_length=256,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
     def clean(self) -> dict[str, Any]:
@@ -245,8 +256,7 @@ def set_password_view(request: HttpRequest, uidb64: str, token: str) -> HttpResp
         else:
             messages.success(request, f"Your password is set. Log in as {user.get_username()}.")
             return redirect("login")
-    response = render(
-        request, "billing/customer_set_password.html", {"form": form, "invited": user}
-    )
-    response["Referrer-Policy"] = "no-referrer"  # the address holds the token
-    return response
+    # The address holds the token: the default Referrer-Policy (same-origin) keeps it
+    # from other sites; "no-referrer" would make browsers post `Origin: null`, which the
+    # CSRF check refuses.
+    return render(request, "billing/customer_set_password.html", {"form": form, "invited": user})

@@ -1,5 +1,6 @@
 """Who logs in as an end customer: logins created (with a password or invited), linked
-and removed from the customer's page and the API, audited, and what each role may do."""
+and removed from the customer's page, audited, and what each role may do there.
+The API of the same: test_customer_access_api.py."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from billing.services.customer_access import customer_login_link, customer_login
 from billing.services.customers import end_customer_create, end_customer_update
 from portal.audit.models import AuditEntry
 from portal.users.models import Role, User
-from tests.billing.helpers import refused
+from tests.billing.helpers import audit_values, refused
 from tests.conftest import PASSWORD, TenantClient, make_user
 from tests.insights.world import A2, World, account, build_world
 
@@ -115,7 +116,7 @@ def test_a_login_created_with_a_password_sees_only_its_customer_at_resale(
 
     entries = AuditEntry.objects.filter(actor=reseller).order_by("pk")
     assert [e.action for e in entries] == ["user.create", "endcustomer.login_create"]
-    assert entries[0].after["role"] == Role.END_CUSTOMER
+    assert (entries[0].after or {})["role"] == Role.END_CUSTOMER
     assert entries[1].object_repr == "Globex"
     assert entries[1].after == {"user": gina.pk, "username": "gina", "invited": False}
 
@@ -146,7 +147,7 @@ def test_an_invited_login_chooses_its_password_by_a_one_time_link(
     ivan = User.objects.get(username="ivan")
     assert not ivan.has_usable_password() and ivan.end_customers.get() == world.globex
     assert "invited, no password yet" in text(reseller_client.get(access_url(world.globex)))
-    assert AuditEntry.objects.get(action="endcustomer.login_create").after["invited"] is True
+    assert audit_values("endcustomer.login_create")[1]["invited"] is True
 
     visitor = TenantClient(client_a.host)
     path = url.split("localhost", 1)[1]
@@ -225,7 +226,7 @@ def test_linking_an_existing_login_and_refusing_one_of_another_customer(
     with refused("already_linked"):
         customer_login_link(actor=reseller, customer=initech, user=free)
     entry = AuditEntry.objects.get(action="endcustomer.login_link")
-    assert (entry.actor, entry.after["username"]) == (reseller, "fred")
+    assert (entry.actor, (entry.after or {})["username"]) == (reseller, "fred")
 
 
 def test_removing_access_unlinks_and_deactivates_the_login(
@@ -256,9 +257,9 @@ def test_removing_access_unlinks_and_deactivates_the_login(
     )
     assert "Username or password is wrong." in text(refused_login)
     entry = AuditEntry.objects.get(action="endcustomer.login_remove")
-    assert (entry.actor, entry.after["deactivated"]) == (reseller, True)
-    deactivation = AuditEntry.objects.get(action="user.update", object_id=str(customer.pk))
-    assert (deactivation.before["is_active"], deactivation.after["is_active"]) == (True, False)
+    assert (entry.actor, (entry.after or {})["deactivated"]) == (reseller, True)
+    before, after = audit_values("user.update")  # the deactivation
+    assert (before["is_active"], after["is_active"]) == (True, False)
 
     # Linked again, it is active again and sees the customer.
     customer_login_link(actor=reseller, customer=world.globex, user=customer)
@@ -333,88 +334,3 @@ def test_team_leads_and_end_customers_see_no_logins(world: World, as_user: Any) 
     page = text(customer.get(access_url(world.globex)))
     assert "Who has access" not in page and "<td>world-customer</td>" not in page
     assert customer.post(access_url(world.globex, "logins/link/")).status_code == 403
-
-
-# The API ------------------------------------------------------------------------------
-
-
-def api(client: TenantClient, method: str, path: str, data: Any = None) -> Any:
-    call = getattr(client, method)
-    if data is None:
-        return call(f"/api/v1/{path}")
-    return call(f"/api/v1/{path}", data, content_type="application/json")
-
-
-def test_the_api_creates_lists_links_and_removes_logins(
-    world: World, initech: EndCustomer, reseller: User, as_user: Any
-) -> None:
-    client = as_user(reseller)
-    users = f"end-customers/{initech.pk}/users/"
-
-    with_password = api(
-        client, "post", users, {"username": "ian", "password": GOOD_PASSWORD, "email": ""}
-    )
-    invited = api(client, "post", users, {"username": "ina", "email": "ina@initech.example"})
-    free = make_user(Role.END_CUSTOMER, "fred")
-    linked = api(client, "post", users, {"user": free.pk})
-
-    assert with_password.status_code == 201, with_password.content
-    assert with_password.json()["invitation_url"] is None
-    assert invited.status_code == 201
-    assert "/org/end-customers/set-password/" in invited.json()["invitation_url"]
-    assert linked.status_code == 201 and linked.json()["username"] == "fred"
-    listed = api(client, "get", users).json()
-    assert [row["username"] for row in listed] == ["fred", "ian", "ina"]
-    assert set(listed[0]) == {
-        "id", "username", "email", "first_name", "last_name", "is_active", "last_login",
-    }  # fmt: skip
-
-    ian = User.objects.get(username="ian")
-    assert api(client, "delete", f"{users}{ian.pk}/").status_code == 204
-    ian.refresh_from_db()
-    assert not ian.is_active
-    again = api(client, "delete", f"{users}{ian.pk}/")
-    assert again.status_code == 400 and again.json()["code"] == "not_customer_login"
-
-
-def test_the_api_refuses_with_the_field_at_fault(
-    world: World, initech: EndCustomer, reseller: User, as_user: Any
-) -> None:
-    client = as_user(reseller)
-    users = f"end-customers/{initech.pk}/users/"
-
-    other = api(client, "post", users, {"user": world.customer.pk})
-    assert other.status_code == 400
-    assert (other.json()["code"], other.json()["field"]) == ("other_customer", "user")
-    assert "Globex" in other.json()["message"]
-    neither = api(client, "post", users, {"email": "a@b.example"})
-    assert neither.status_code == 400 and neither.json()["field"] == "username"
-    both = api(client, "post", users, {"user": world.customer.pk, "username": "x"})
-    assert both.status_code == 400
-    weak = api(client, "post", users, {"username": "weak", "password": "short"})
-    assert (weak.status_code, weak.json()["field"]) == (400, "password")
-    bad_name = api(client, "post", users, {"username": "no spaces allowed"})
-    assert (bad_name.status_code, bad_name.json()["field"]) == (400, "username")
-    assert not User.objects.filter(username__in=["weak", "no spaces allowed"]).exists()
-    assert api(client, "get", "end-customers/999999/users/").status_code == 404
-    assert api(client, "delete", f"{users}999999/").status_code == 404
-
-
-@pytest.mark.parametrize(
-    ("role", "read", "write"),
-    [
-        (Role.ADMIN, 200, 201),
-        (Role.RESELLER_ADMIN, 200, 201),
-        (Role.FINANCE, 200, 403),
-        (Role.TEAM_LEAD, 403, 403),
-        (Role.END_CUSTOMER, 403, 403),
-    ],
-)
-def test_the_api_by_role(world: World, as_user: Any, role: str, read: int, write: int) -> None:
-    client = as_user(make_user(role, f"who-{role}"))
-    users = f"end-customers/{world.globex.pk}/users/"
-
-    assert api(client, "get", users).status_code == read
-    assert api(client, "post", users, {"username": f"new-{role}"}).status_code == write
-    remove = api(client, "delete", f"{users}{world.customer.pk}/").status_code
-    assert remove == (204 if write == 201 else 403)
