@@ -104,6 +104,32 @@ def payer_names(account_ids: Iterable[str]) -> dict[str, str]:
     return {account_id: named.get(account_id, account_id) for account_id in ids}
 
 
+def months_moved_by(transfer: BillingTransfer) -> list[dict[str, Any]]:
+    """The loaded bills whose payer of record this transfer changes: [{month, bill,
+    payer_of_record}] with payers named, oldest first."""
+    source, destination = transfer.source.account_id, transfer.destination.account_id
+    rows = LoadedPeriod.objects.filter(billing_period_start__gte=transfer.start_date)
+    if transfer.end_date is not None:
+        rows = rows.filter(billing_period_start__lte=transfer.end_date)
+    moved = [
+        row
+        for row in rows.order_by("billing_period_start", "billing_account_id")
+        if any(
+            pair == (source, destination)
+            for pair in zip(row.payer_chain, row.payer_chain[1:], strict=False)
+        )
+    ]
+    names = payer_names({p for row in moved for p in (row.billing_account_id, row.payer_of_record)})
+    return [
+        {
+            "month": row.billing_period_start,
+            "bill": names[row.billing_account_id],
+            "payer_of_record": names[row.payer_of_record],
+        }
+        for row in moved
+    ]
+
+
 def check_counted_once(month: date, payer: str, rollup_table: str) -> None:
     """Refuse a payer's bill whose accounts another bill of its payer of record carries.
 

@@ -16,6 +16,7 @@ from billing import services
 from billing.apis import TRANSFER_WRITERS
 from billing.forms import TransferInviteForm, TransferWithdrawForm
 from billing.models import BillingTransfer, TransferStatus
+from billing.payers import months_moved_by
 from billing.views.common import BillingFormView, WritersContextMixin
 from portal.core.errors import ApplicationError
 from portal.core.views import ScopedViewMixin, WriteRoleRequiredMixin
@@ -68,6 +69,7 @@ class TransferDetailView(WritersContextMixin, ScopedViewMixin, DetailView[Billin
         context["withdraw_form"] = (
             TransferWithdrawForm(user=self.request.user) if "withdraw" in steps else None
         )
+        context["moved"] = months_moved_by(self.object)
         return context
 
 

@@ -303,3 +303,18 @@ def test_the_source_organizations_users_see_its_resale_in_every_month_and_no_who
     # Its own cost at its plan's price (10 % on top, exact until display), whoever paid
     # for the month; April's came on C's bill.
     assert by_month == {month: cost("A", month) * D("1.1") for month in MONTHS}
+
+
+def test_the_transfer_page_lists_the_loaded_bills_it_moves(
+    chain: dict[str, Any], client_a: Any
+) -> None:
+    client_a.force_login(chain["admin"])
+
+    page = client_a.get(f"/org/transfers/{chain['a_to_b'].pk}/").content.decode()
+
+    # A's own bills of February, March, May and June are paid by C (then B) through it;
+    # April's cost came on C's bill, which this transfer does not move.
+    for month, record in (("2026-02", "c"), ("2026-03", "c"), ("2026-05", "c"), ("2026-06", "b")):
+        assert f"<td>{month}</td><td>payer-a (100000000001)</td><td>payer-{record}" in page
+    assert "<td>2026-04</td>" not in page and "<td>2026-01</td>" not in page
+    assert "cannot be undone" in page
