@@ -12,10 +12,17 @@ from typing import Any
 
 import pytest
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
 
 from billing.models import EndCustomer
-from billing.services.customer_access import customer_login_link, customer_login_remove
+from billing.services.customer_access import (
+    customer_login_link,
+    customer_login_remove,
+    invitation_path,
+    invitation_tokens,
+)
 from billing.services.customers import end_customer_create, end_customer_update
 from portal.audit.models import AuditEntry
 from portal.users.models import Role, User
@@ -334,3 +341,48 @@ def test_team_leads_and_end_customers_see_no_logins(world: World, as_user: Any) 
     page = text(customer.get(access_url(world.globex)))
     assert "Who has access" not in page and "<td>world-customer</td>" not in page
     assert customer.post(access_url(world.globex, "logins/link/")).status_code == 403
+
+
+def test_the_set_password_page_passes_the_csrf_check_a_browser_meets(
+    client_a: TenantClient, world: World, reseller: User
+) -> None:
+    path = invitation_path(world.customer)
+    browser = TenantClient(client_a.host, enforce_csrf_checks=True)
+    form = browser.get(path)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', text(form))
+    assert token is not None
+    # A browser sends Origin: null under "no-referrer"; the site's same-origin policy stays.
+    assert form["Referrer-Policy"] == "same-origin"
+    done = browser.post(
+        path,
+        {"csrfmiddlewaretoken": token.group(1), "password": GOOD_PASSWORD, "again": GOOD_PASSWORD},
+        HTTP_ORIGIN=f"http://{client_a.host}",
+    )
+    assert done.status_code == 302
+
+
+def test_a_link_works_only_in_its_own_tenant(world: World) -> None:
+    token = invitation_tokens.make_token(world.customer)
+    assert invitation_tokens.check_token(world.customer, token)
+    connection.set_schema("beta")  # type: ignore[attr-defined]
+    assert not invitation_tokens.check_token(world.customer, token)
+
+
+def test_the_customer_page_reads_a_constant_number_of_queries(
+    world: World, reseller: User, as_user: Any
+) -> None:
+    client = as_user(reseller)
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(access_url(world.globex)).status_code == 200
+        return len(queries)
+
+    def grow(n: int) -> int:
+        for i in range(n):
+            login = make_user(Role.END_CUSTOMER, f"extra-{n}-{i}")
+            customer_login_link(actor=None, customer=world.globex, user=login)
+            make_user(Role.END_CUSTOMER, f"free-{n}-{i}")  # offered to link
+        return count()
+
+    assert grow(1) == grow(5)
