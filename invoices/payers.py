@@ -24,6 +24,8 @@ def payer_breakdown(
     wholesale: dict[str, Decimal] = defaultdict(Decimal)
     bills: dict[str, set[str]] = defaultdict(set)
     for payer, sums in by_payer.items():
+        if not payer:
+            continue  # results of runs made before they kept their payer: run again
         record = records.get(payer) or payer
         wholesale[record] += sums[basis]
         bills[record].add(payer)
