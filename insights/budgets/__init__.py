@@ -1,0 +1,1 @@
+"""Budgets: amounts per period, their spend, and thresholds that fire once per period."""

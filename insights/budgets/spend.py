@@ -1,0 +1,91 @@
+"""A budget's period and spend: actual cost so far from the cost explorer's engine, and the
+forecast of the period's end (the run rate of the days loaded so far)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from types import SimpleNamespace
+from typing import Any
+
+from insights.models import Budget
+from insights.query import CostQuery, add_months
+from insights.selectors import cost_explorer
+from portal.users.roles import Role
+
+PERIOD_MONTHS = {"monthly": 1, "quarterly": 3, "yearly": 12}
+
+
+@dataclass(frozen=True)
+class Spend:
+    period_start: date
+    period_end: date  # exclusive
+    budget_amount: Decimal
+    actual: Decimal
+    forecast: Decimal | None  # None before the period has a day of cost
+    currency: str
+
+    @property
+    def actual_percent(self) -> Decimal | None:
+        if not self.budget_amount:
+            return None
+        return (self.actual * 100 / self.budget_amount).quantize(Decimal("0.1"))
+
+
+def period_of(budget: Budget, day: date) -> tuple[date, date]:
+    """The budget period holding `day`: calendar months, quarters or years."""
+    months = PERIOD_MONTHS[budget.period]
+    first_month = (day.month - 1) // months * months + 1
+    start = date(day.year, first_month, 1)
+    return start, add_months(start, months)
+
+
+def budget_amount(budget: Budget, start: date, end: date) -> Decimal:
+    """The amount for the period: the months' own amounts where set, else the budget's."""
+    if budget.period != Budget.Period.MONTHLY:
+        return budget.amount
+    own = budget.monthly_amounts.get(f"{start:%Y-%m}")
+    return Decimal(own) if own not in (None, "") else budget.amount
+
+
+def budget_filters(budget: Budget) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The explorer filters that make a cost this budget's."""
+    filters = [(str(d), tuple(str(v) for v in values)) for d, values in budget.filters or []]
+    if budget.scope == Budget.Scope.TEAM and budget.team is not None:
+        filters.append(("team", (budget.team.name,)))
+    elif budget.scope == Budget.Scope.BILLING_UNIT and budget.billing_unit is not None:
+        unit = budget.billing_unit
+        filters.append((f"category:{unit.category.name}", (unit.value,)))
+    elif budget.scope == Budget.Scope.CATEGORY_VALUE and budget.category is not None:
+        filters.append((f"category:{budget.category.name}", (budget.value,)))
+    return tuple(filters)
+
+
+def tenant_reader() -> Any:
+    """Who budgets are measured as: the whole tenant, as an admin sees it."""
+    return SimpleNamespace(role=Role.ADMIN, pk=None)
+
+
+def budget_spend(budget: Budget, today: date) -> Spend:
+    """The spend of the period holding `today`, counting cost up to yesterday's."""
+    start, end = period_of(budget, today)
+    through = min(today, end)
+    amount = budget_amount(budget, start, end)
+    if through <= start:
+        return Spend(start, end, amount, Decimal(0), None, "USD")
+    query = CostQuery(
+        start=start,
+        end=through,
+        granularity="daily",
+        metric=budget.metric,
+        filters=budget_filters(budget),
+    )
+    answer = cost_explorer(user=tenant_reader(), query=query)
+    days_loaded = (through - start).days
+    forecast = answer.total * (end - start).days / days_loaded
+    return Spend(start, end, amount, answer.total, forecast, answer.currency)
+
+
+def days_left(spend: Spend, today: date) -> int:
+    return max((spend.period_end - max(today, spend.period_start)) // timedelta(days=1), 0)
