@@ -39,3 +39,22 @@ def last_week_scores_everywhere() -> int:
     for schema in schemas:
         team_scores.delay(schema, last_week.isoformat())
     return len(schemas)
+
+
+@tenant_task(name="insights.tasks.check_budgets", acks_late=True)
+def check_budgets(schema_name: str) -> int:
+    """Fire the tenant's crossed budget thresholds (each once per period); safe to repeat."""
+    from insights.budgets.check import budgets_check
+
+    return len(budgets_check(timezone.localdate()))
+
+
+@shared_task(name="insights.tasks.check_budgets_everywhere")
+def check_budgets_everywhere() -> int:
+    """Queue the budget check of every tenant (beat, daily)."""
+    schemas = Tenant.objects.exclude(schema_name=get_public_schema_name()).values_list(
+        "schema_name", flat=True
+    )
+    for schema in schemas:
+        check_budgets.delay(schema)
+    return len(schemas)

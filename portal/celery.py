@@ -56,12 +56,17 @@ app.conf.update(
     task_serializer="json",
     accept_content=["json"],
     broker_connection_retry_on_startup=True,
-    # Beat: last week's team scores of every tenant, Mondays after the weekend's bills.
+    # Beat: last week's team scores of every tenant, Mondays after the weekend's bills;
+    # every tenant's budgets, daily.
     beat_schedule={
         "last-week-team-scores": {
             "task": "insights.tasks.last_week_scores_everywhere",
             "schedule": crontab(minute=0, hour=6, day_of_week=1),
-        }
+        },
+        "daily-budget-check": {
+            "task": "insights.tasks.check_budgets_everywhere",
+            "schedule": crontab(minute=30, hour=6),
+        },
     },
 )
 app.autodiscover_tasks()

@@ -138,3 +138,14 @@ def test_two_concurrent_checks_fire_each_threshold_once(committed_budget: int) -
     assert len(counts) == 4 and sum(counts) == 3
     connection.set_schema(SCHEMA)  # type: ignore[attr-defined]
     assert BudgetAlert.objects.count() == 3
+
+
+def test_the_daily_task_checks_the_tenants_budgets(month: Budget, monkeypatch: Any) -> None:
+    from django.utils import timezone
+
+    from insights.tasks import check_budgets
+
+    monkeypatch.setattr(timezone, "localdate", lambda: TODAY)
+
+    assert check_budgets("alpha") == 3
+    assert check_budgets("alpha") == 0
