@@ -7,7 +7,8 @@ for a component, the part already efficient, and the saving left. Tag compliance
 every positive cost as eligible and the part whose tags carry all required keys as
 efficient. A component's value is its efficient share in percent; it scores 100 at its
 target; the score is the weighted mean of the components that apply (have eligible cost).
-Budget adherence is not applicable until the team has a budget.
+Budget adherence: of the team's cost in the week, the share within its team budget's
+weekly part; not applicable to a team without a budget.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from django.db import connection
 from allocation.models import AllocationResult, AllocationRun, RunStatus
 from billing.models import TagKey
 from insights.models import ScoreSettings, TeamCostBinding
+from insights.scores.budget_adherence import weekly_budgets, within_budget
 from insights.scores.signals import COMPONENTS, classify
 
 HUNDRED = Decimal(100)
@@ -39,7 +41,7 @@ USAGE_COMPONENTS = frozenset(
         "s3_storage_class",
     }
 )
-MEASURED_COMPONENTS = USAGE_COMPONENTS | {"tag_compliance"}
+MEASURED_COMPONENTS = USAGE_COMPONENTS | {"tag_compliance", "budget_adherence"}
 DEFAULT_WEIGHTS = {
     "commitment_coverage": Decimal(3),
     "graviton": Decimal(2),
@@ -220,7 +222,27 @@ def score_week(
             tagging.eligible_cost += cost
             if carries(tag_keys, spellings):
                 tagging.efficient_cost += cost
+    _add_budget_adherence(by_team, rows, team_of, week)
     return list(scores.values())
+
+
+def _add_budget_adherence(
+    by_team: dict[int, dict[str, Component]],
+    rows: list[tuple[Any, ...]],
+    team_of: dict[str, int],
+    week: date,
+) -> None:
+    budgets = weekly_budgets(list(by_team), week)
+    if not budgets:
+        return
+    costs: dict[int, Decimal] = {}
+    for value, *_, cost in rows:
+        costs[team_of[value]] = costs.get(team_of[value], Decimal(0)) + cost
+    for team_id, weekly in budgets.items():
+        component = by_team[team_id]["budget_adherence"]
+        component.eligible_cost, component.efficient_cost = within_budget(
+            costs.get(team_id, Decimal(0)), weekly
+        )
 
 
 def week_runs(category: Any, week: date) -> list[int]:

@@ -51,7 +51,8 @@ DESCRIPTIONS = {
     "Glacier classes rather than S3 Standard.",
     "tag_compliance": "Of all cost: the share whose line items carry every required tag key.",
     "budget_adherence": (
-        "Of the team's cost: the share within its budget. Not applicable until teams have budgets."
+        "Of the team's cost in the week: the share within its team budget's weekly part. "
+        "Not applicable to a team without a budget."
     ),
 }
 

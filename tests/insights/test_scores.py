@@ -206,3 +206,19 @@ def test_recommendations_are_ranked_by_saving_with_their_reasoning(
     ]
     refused = client_a.get(url, {"category": "fun"})
     assert refused.status_code == 400 and refused.json()["field"] == "category"
+
+
+def test_budget_adherence_is_the_share_of_the_weeks_cost_within_the_budget(
+    teams: dict[str, Team],
+) -> None:
+    from insights.budgets.services import budget_create
+
+    # 31 * 40 a month is 40 a day, 280 a week: 280 of the Web team's 400 are within it.
+    budget_create(actor=None, name="Web", scope="team", team=teams["Web"], amount=D(31 * 40))
+
+    scores = {s.team.name: s for s in team_scores_compute(actor=None, week=WEEK)}
+
+    adherence = component(scores["Web team"], "budget_adherence")
+    assert (D(adherence["eligible_cost"]), D(adherence["efficient_cost"])) == (400, 280)
+    assert adherence["value"] == "70.00"
+    assert component(scores["Data team"], "budget_adherence")["applicable"] is False
