@@ -130,13 +130,12 @@ def months_moved_by(transfer: BillingTransfer) -> list[dict[str, Any]]:
     ]
 
 
-def check_counted_once(month: date, payer: str, rollup_table: str) -> None:
+def check_counted_once(month: date, payer: str, rollup_table: str, chains: PayerChains) -> None:
     """Refuse a payer's bill whose accounts another bill of its payer of record carries.
 
     `rollup_table` is the staged rollup of the bill being loaded. Only bills on the same
-    chain of transfers are compared, so the common case (no transfer) reads nothing.
+    chain of transfers are compared, so the common case (no transfer) reads no cost rows.
     """
-    chains = PayerChains()
     record = chains.payer_of_record(payer, month)
     others = [
         other

@@ -15,30 +15,34 @@ from typing import Any
 from billing.payers import payer_names, payers_of_record
 
 
-def payer_breakdown(
-    period: date, by_payer: dict[str, dict[str, Decimal]], basis: str
-) -> list[dict[str, Any]]:
-    """[{payer, name, bills, transferred, wholesale}] per payer of record, largest first;
-    exact amounts as strings (JSON has no decimals)."""
-    records = payers_of_record(period)
-    wholesale: dict[str, Decimal] = defaultdict(Decimal)
-    bills: dict[str, set[str]] = defaultdict(set)
-    for payer, sums in by_payer.items():
-        if not payer:
-            continue  # results of runs made before they kept their payer: run again
-        record = records.get(payer) or payer
-        wholesale[record] += sums[basis]
-        bills[record].add(payer)
-    names = payer_names([*wholesale, *(p for found in bills.values() for p in found)])
-    return [
-        {
-            "payer": record,
-            "name": names.get(record, record) or "(no payer)",
-            "bills": [
-                {"payer": bill, "name": names.get(bill, bill)} for bill in sorted(bills[record])
-            ],
-            "transferred": bills[record] != {record},
-            "wholesale": str(amount),
-        }
-        for record, amount in sorted(wholesale.items(), key=lambda item: (-item[1], item[0]))
-    ]
+class PayerBreakdown:
+    """The period's payers of record and payers' names, read once for a run's invoices."""
+
+    def __init__(self, period: date) -> None:
+        self.records = payers_of_record(period)
+        self.names = payer_names({*self.records, *self.records.values()})
+
+    def __call__(self, by_payer: dict[str, dict[str, Decimal]], basis: str) -> list[dict[str, Any]]:
+        """[{payer, name, bills, transferred, wholesale}] per payer of record, largest
+        first; exact amounts as strings (JSON has no decimals)."""
+        wholesale: dict[str, Decimal] = defaultdict(Decimal)
+        bills: dict[str, set[str]] = defaultdict(set)
+        for payer, sums in by_payer.items():
+            if not payer:
+                continue  # results of runs made before they kept their payer: run again
+            record = self.records.get(payer) or payer
+            wholesale[record] += sums[basis]
+            bills[record].add(payer)
+        return [
+            {
+                "payer": record,
+                "name": self.names.get(record, record),
+                "bills": [
+                    {"payer": bill, "name": self.names.get(bill, bill)}
+                    for bill in sorted(bills[record])
+                ],
+                "transferred": bills[record] != {record},
+                "wholesale": str(amount),
+            }
+            for record, amount in sorted(wholesale.items(), key=lambda item: (-item[1], item[0]))
+        ]

@@ -60,9 +60,10 @@ def _next_month(day: date) -> date:
 
 @transaction.atomic
 def publish_loads(*, job: IngestJob, loads: list[PeriodLoad], tag_keys: list[str]) -> None:
+    chains = PayerChains()  # the transfers, read once for every payer's month
     with connection.cursor() as cursor:
         for index, load in enumerate(sorted(loads, key=lambda item: item.key)):
-            _publish_one(cursor, job, load, index, tag_keys)
+            _publish_one(cursor, job, load, index, tag_keys, chains)
     IngestPeriodSum.objects.bulk_create(
         IngestPeriodSum(
             job=job,
@@ -82,7 +83,12 @@ def publish_loads(*, job: IngestJob, loads: list[PeriodLoad], tag_keys: list[str
 
 
 def _publish_one(
-    cursor: object, job: IngestJob, load: PeriodLoad, index: int, tags: list[str]
+    cursor: object,
+    job: IngestJob,
+    load: PeriodLoad,
+    index: int,
+    tags: list[str],
+    chains: PayerChains,
 ) -> None:
     period, payer = date.fromisoformat(load.key[0]), load.key[1]
     execute = cursor.execute  # type: ignore[attr-defined]
@@ -93,8 +99,8 @@ def _publish_one(
         .filter(billing_period_start=period, billing_account_id=payer)
         .first()
     )
-    check_counted_once(period, payer, load.rollup_table)
-    chain = PayerChains().chain(payer, period)
+    check_counted_once(period, payer, load.rollup_table, chains)
+    chain = chains.chain(payer, period)
     for summary in (CostCube, DailyTagCost, ResourceWeekCost):
         summary.objects.filter(billing_period_start=period, billing_account_id=payer).delete()
     leaf = leaf_table_name(period, job.pk, index)

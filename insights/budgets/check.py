@@ -11,10 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django.db import connection, transaction
 
-from insights.budgets.spend import Spend, budget_spend
+from insights.budgets.spend import Spend, budget_spend, tenant_reader
 from insights.models import Budget, BudgetAlert, BudgetThreshold
 from portal.audit.services import audit_record
 
@@ -49,9 +50,9 @@ def crossed(threshold: BudgetThreshold, spend: Spend) -> bool:
 
 
 @transaction.atomic
-def budget_check(budget: Budget, today: date) -> list[Fired]:
+def budget_check(budget: Budget, today: date, reader: Any = None) -> list[Fired]:
     """Fire the budget's thresholds crossed in the period holding `today`; those fired now."""
-    spend = budget_spend(budget, today)
+    spend = budget_spend(budget, today, reader)
     fired: list[Fired] = []
     for threshold in budget.thresholds.all():
         if not crossed(threshold, spend):
@@ -92,6 +93,7 @@ def budget_check(budget: Budget, today: date) -> list[Fired]:
 def budgets_check(today: date) -> list[Fired]:
     """Check every budget of the tenant."""
     fired: list[Fired] = []
+    reader = tenant_reader()
     for budget in Budget.objects.select_related("team", "billing_unit__category", "category"):
-        fired.extend(budget_check(budget, today))
+        fired.extend(budget_check(budget, today, reader))
     return fired

@@ -4,7 +4,7 @@ forecast of the period's end (the run rate of the days loaded so far)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
@@ -67,8 +67,9 @@ def tenant_reader() -> Any:
     return SimpleNamespace(role=Role.ADMIN, pk=None)
 
 
-def budget_spend(budget: Budget, today: date) -> Spend:
-    """The spend of the period holding `today`, counting cost up to yesterday's."""
+def budget_spend(budget: Budget, today: date, reader: Any = None) -> Spend:
+    """The spend of the period holding `today`, counting cost up to yesterday's; `reader`
+    (a `tenant_reader()`) keeps the explorer's scope of several budgets resolved once."""
     start, end = period_of(budget, today)
     through = min(today, end)
     amount = budget_amount(budget, start, end)
@@ -81,11 +82,7 @@ def budget_spend(budget: Budget, today: date) -> Spend:
         metric=budget.metric,
         filters=budget_filters(budget),
     )
-    answer = cost_explorer(user=tenant_reader(), query=query)
+    answer = cost_explorer(user=reader or tenant_reader(), query=query)
     days_loaded = (through - start).days
     forecast = answer.total * (end - start).days / days_loaded
     return Spend(start, end, amount, answer.total, forecast, answer.currency)
-
-
-def days_left(spend: Spend, today: date) -> int:
-    return max((spend.period_end - max(today, spend.period_start)) // timedelta(days=1), 0)

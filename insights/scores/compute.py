@@ -13,6 +13,7 @@ weekly part; not applicable to a team without a budget.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -208,8 +209,10 @@ def score_week(
     by_team = {team_id: {c.key: c for c in score.components} for team_id, score in scores.items()}
     if rows is None:
         rows = week_rows(bindings, week)
+    team_costs: dict[int, Decimal] = defaultdict(Decimal)
     for value, _, service, usage_type, operation, commitment, tag_keys, cost in rows:
         components = by_team[team_of[value]]
+        team_costs[team_of[value]] += cost
         for hit in classify(service or None, usage_type or None, operation, commitment):
             component = components[hit.component]
             component.eligible_cost += cost
@@ -222,26 +225,17 @@ def score_week(
             tagging.eligible_cost += cost
             if carries(tag_keys, spellings):
                 tagging.efficient_cost += cost
-    _add_budget_adherence(by_team, rows, team_of, week)
+    _add_budget_adherence(by_team, team_costs, week)
     return list(scores.values())
 
 
 def _add_budget_adherence(
-    by_team: dict[int, dict[str, Component]],
-    rows: list[tuple[Any, ...]],
-    team_of: dict[str, int],
-    week: date,
+    by_team: dict[int, dict[str, Component]], team_costs: dict[int, Decimal], week: date
 ) -> None:
-    budgets = weekly_budgets(list(by_team), week)
-    if not budgets:
-        return
-    costs: dict[int, Decimal] = {}
-    for value, *_, cost in rows:
-        costs[team_of[value]] = costs.get(team_of[value], Decimal(0)) + cost
-    for team_id, weekly in budgets.items():
+    for team_id, weekly in weekly_budgets(list(by_team), week).items():
         component = by_team[team_id]["budget_adherence"]
         component.eligible_cost, component.efficient_cost = within_budget(
-            costs.get(team_id, Decimal(0)), weekly
+            team_costs[team_id], weekly
         )
 
 

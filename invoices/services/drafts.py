@@ -34,7 +34,7 @@ from invoices.models import (
     PricingPlan,
 )
 from invoices.money import percent_of, round_money
-from invoices.payers import payer_breakdown
+from invoices.payers import PayerBreakdown
 from invoices.pricing import PlanRules, resale_amount
 from invoices.services.totals import invoice_totals
 from portal.core.errors import ApplicationError
@@ -66,6 +66,7 @@ def invoice_drafts_create(
     drafted: list[Invoice] = []
     refusals: list[str] = []
     currencies = bill_currencies(period)
+    breakdown = PayerBreakdown(period)
     runs: dict[int, Any] = {}
     costs: dict[int, dict[str, list[AllocatedCost]]] = {}
     payers: dict[int, dict[str, dict[str, dict[str, Decimal]]]] = {}
@@ -86,6 +87,8 @@ def invoice_drafts_create(
                 found = runs[category.pk]
                 costs[category.pk] = allocated_costs(found, values) if found else {}
                 payers[category.pk] = allocated_by_payer(found, values) if found else {}
+            by_payer = payers[category.pk].get(unit.value, {})
+            paid_by = breakdown(by_payer, unit.plan.cost_basis) if unit.plan else []
             try:
                 drafted.append(
                     _draft(
@@ -93,7 +96,7 @@ def invoice_drafts_create(
                         period,
                         runs[category.pk],
                         costs[category.pk].get(unit.value, []),
-                        payers[category.pk].get(unit.value, {}),
+                        paid_by,
                         currencies,
                         run,
                     )
@@ -110,7 +113,7 @@ def _draft(
     period: date,
     allocation: Any,
     costs: list[AllocatedCost],
-    by_payer: dict[str, dict[str, Decimal]],
+    paid_by: list[dict[str, Any]],
     currencies: set[str],
     run: Any,
 ) -> Invoice:
@@ -143,7 +146,7 @@ def _draft(
         buyer_name=unit.legal_name,
         buyer_address=unit.address,
         buyer_tax_id=unit.tax_id,
-        payers_of_record=payer_breakdown(period, by_payer, plan.cost_basis),
+        payers_of_record=paid_by,
     )
     lines = _cost_lines(invoice, unit, plan, costs)
     lines += _charge_lines(invoice, unit, plan, period, lines, start=len(lines) + 1)

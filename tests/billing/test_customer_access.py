@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,29 +22,18 @@ from billing.services.customer_access import (
     invitation_path,
     invitation_tokens,
 )
-from billing.services.customers import end_customer_create, end_customer_update
+from billing.services.customers import end_customer_update
 from portal.audit.models import AuditEntry
 from portal.users.models import Role, User
+from tests.billing.customer_world import GOOD_PASSWORD, initech, world
 from tests.billing.helpers import audit_values, refused
 from tests.conftest import PASSWORD, TenantClient, make_user
-from tests.insights.world import A2, World, account, build_world
+from tests.insights.world import World
+
+__all__ = ["initech", "world"]  # the fixtures, used by name
 
 D = Decimal
 FEB = {"start": "2026-02-01", "end": "2026-03-01"}
-GOOD_PASSWORD = "Globex-cost-2026"
-
-
-@pytest.fixture
-def world(tenant_a: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> World:
-    """Globex (account A1, priced; its login world-customer) and Initech (A2, no login)."""
-    world = build_world(tmp_path, monkeypatch)
-    end_customer_create(actor=None, legal_name="Initech", accounts=[account(A2)])
-    return world
-
-
-@pytest.fixture
-def initech(world: World) -> EndCustomer:
-    return EndCustomer.objects.get(legal_name="Initech")
 
 
 @pytest.fixture

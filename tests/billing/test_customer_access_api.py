@@ -4,31 +4,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from billing.models import EndCustomer
-from billing.services.customers import end_customer_create
 from portal.users.models import Role, User
+from tests.billing.customer_world import GOOD_PASSWORD, initech, world
 from tests.conftest import TenantClient, make_user
-from tests.insights.world import A2, World, account, build_world
+from tests.insights.world import World
 
-GOOD_PASSWORD = "Globex-cost-2026"
-
-
-@pytest.fixture
-def world(tenant_a: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> World:
-    """Globex (account A1; its login world-customer) and Initech (A2, no login)."""
-    world = build_world(tmp_path, monkeypatch)
-    end_customer_create(actor=None, legal_name="Initech", accounts=[account(A2)])
-    return world
-
-
-@pytest.fixture
-def initech(world: World) -> EndCustomer:
-    return EndCustomer.objects.get(legal_name="Initech")
+__all__ = ["initech", "world"]  # the fixtures, used by name
 
 
 @pytest.fixture
