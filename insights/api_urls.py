@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import include, path
 
 from insights.apis import (
     CostApi,
@@ -32,4 +32,8 @@ urlpatterns = [
         BusinessMetricApi.as_view({"get": "list", "post": "create"}),
         name="business-metric-api",
     ),
+    path("", include("insights.budgets.api_urls")),
+    path("", include("insights.anomalies.api_urls")),
+    path("", include("insights.forecasts.api_urls")),
+    path("", include("insights.notifications.api_urls")),
 ]

@@ -1,0 +1,1 @@
+"""The anomaly monitor: daily cost series against a robust baseline, root causes."""

@@ -1,0 +1,1 @@
+"""Notifications: e-mail and signed webhooks, each delivery logged and retried."""
