@@ -27,6 +27,9 @@ MAX_HORIZON_DAYS = 92
 MAX_HORIZON_MONTHS = 18
 # Fewer months leave nothing to tell a trend from noise; a daily forecast serves then.
 MIN_HISTORY_MONTHS = 3
+# Daily models are fitted on the last 52 weeks: older days add little to next quarter's
+# days and cost fitting time; the monthly model reads all 36 months.
+DAILY_FIT_DAYS = 364
 UNFITTABLE = "the cost history could not be fitted to a forecasting model"
 
 Frequency = Literal["daily", "monthly"]
@@ -159,6 +162,7 @@ def _forecast(
     if backtest_steps is not None:
         _check_horizon(backtest_steps, frequency)
         mape = _backtest(history, frequency, backtest_steps).mape
+    history = fitted_part(history)
     try:
         fitted = fit_history(history)
         prediction = fitted.predict(steps)
@@ -173,7 +177,13 @@ def _forecast(
     )
 
 
+def fitted_part(history: Series) -> Series:
+    """The part of the history a model is fitted on."""
+    return history if history.monthly else history.tail(DAILY_FIT_DAYS)
+
+
 def fit_history(history: Series) -> Fitted:
+    history = fitted_part(history)
     return fit(history.floats(), model_for(len(history.amounts), monthly=history.monthly))
 
 

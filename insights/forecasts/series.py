@@ -38,6 +38,13 @@ class Series:
     def head(self, length: int) -> Series:
         return Series(start=self.start, amounts=self.amounts[:length], monthly=self.monthly)
 
+    def tail(self, length: int) -> Series:
+        """The last `length` periods (all of them when there are fewer)."""
+        skipped = max(0, len(self.amounts) - length)
+        return Series(
+            start=self.date_at(skipped), amounts=self.amounts[skipped:], monthly=self.monthly
+        )
+
 
 def add_months(day: date, months: int) -> date:
     """The same day of the month `months` later (or earlier), kept within the month."""

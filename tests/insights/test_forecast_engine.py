@@ -1,6 +1,6 @@
 """The forecasting engine on planted series: intervals that hold the true trend and widen
 with the horizon, weekly seasonality, backtest errors, refusals with reasons, Decimal money,
-the 36-month history cap and the horizon caps."""
+the 36-month history cap (52 weeks for daily models) and the horizon caps."""
 
 from __future__ import annotations
 
@@ -244,7 +244,8 @@ def test_history_older_than_36_months_is_ignored() -> None:
     history = daily(days, cost, start)
     forecast = a_forecast(forecast_daily(history, 14))
 
-    assert forecast.history_from == cutoff
+    # A daily model reads the last 52 weeks of it
+    assert forecast.history_from == last - timedelta(days=363)
     assert forecast.history_to == last
     kept = [(day, amount) for day, amount in history if day >= cutoff]
     assert forecast == forecast_daily(kept, 14)
