@@ -16,6 +16,7 @@ from billing.models import IngestStatus, LoadedPeriod, TagKey
 from billing.services.ingests import ingest_job_create
 from billing.services.tags import tag_key_create
 from portal.demo import data
+from portal.demo.spike import plant_spike
 
 
 class DemoBill(NamedTuple):
@@ -98,6 +99,8 @@ def ensure_cost_data(*, actor: Any, today: date, made: Any) -> None:
                 until=bill.until,
                 accounts=billed_accounts(organization),
             )
+            if organization is data.ACME:
+                plant_spike(generated.path, period=bill.period, until=bill.until, today=today)
             job = ingest_job_create(actor=actor, paths=[generated.path], enqueue=False)
             job = run_ingest(job.pk)
             if job.status != IngestStatus.SUCCEEDED:

@@ -36,6 +36,7 @@ from billing.services import (
 )
 from portal.audit.services import audit_record, snapshot
 from portal.demo import data
+from portal.demo.budgets import ensure_budgets
 from portal.demo.costs import ensure_cost_data
 from portal.demo.invoicing import ensure_invoicing
 from portal.demo.metrics import ensure_business_metrics
@@ -97,6 +98,7 @@ def load_demo(
         ensure_team_scores(actor=admin, today=today, made=load.made)
         ensure_business_metrics(actor=admin, today=today, made=load.made)
         ensure_invoicing(actor=admin, today=today, made=load.made)
+        ensure_budgets(actor=admin, today=today, made=load.made)
     return load
 
 

@@ -29,11 +29,13 @@ from billing.models import (
     Team,
     TransferStatus,
 )
-from insights.models import TeamCostBinding
+from insights.budgets.spend import budget_spend
+from insights.models import Budget, BudgetAlert, TeamCostBinding
 from invoices.models import Invoice, InvoiceStatus
 from portal.audit.models import AuditEntry
 from portal.demo import data, loader
 from portal.demo.loader import DemoLoad, load_demo
+from portal.demo.spike import SPIKE_ROWS
 from portal.tenants.models import Tenant
 from portal.users.models import User
 from tests.conftest import PUBLIC_HOST, TenantClient
@@ -181,9 +183,11 @@ def test_the_demo_has_five_full_months_and_this_month_up_to_yesterday(
     with schema_context(SCHEMA):
         for payer in (data.ACME.payer_id, data.SUBSIDIARY.payer_id):
             loaded = LoadedPeriod.objects.filter(billing_account_id=payer)
+            # ACME's January also holds the planted GPU spike (Jan 22-24, for the monitor).
+            spike = SPIKE_ROWS if payer == data.ACME.payer_id else 0
             assert [(p.billing_period_start, p.rows) for p in loaded.order_by("pk")] == [
                 *((month, data.COST_ROWS) for month in months),
-                (JANUARY, data.COST_ROWS * 30 // 31),  # its daily cost like the others'
+                (JANUARY, data.COST_ROWS * 30 // 31 + spike),  # its daily cost like the others'
             ]
             january = CostLineItem.objects.filter(
                 billing_account_id=payer, billing_period_start=JANUARY
@@ -248,6 +252,24 @@ def test_globex_is_invoiced_for_the_subsidiarys_last_full_month(demo: DemoLoad, 
         assert invoice.wholesale_total == loaded.billed_cost
 
 
+def test_the_data_teams_budget_stands_past_its_90_percent_threshold(
+    demo: DemoLoad, db: Any
+) -> None:
+    with schema_context(SCHEMA):
+        budget = Budget.objects.get(name="Data monthly")
+        spend = budget_spend(budget, TODAY)
+        assert spend.actual_percent is not None and 90 <= spend.actual_percent < 100
+        fired = BudgetAlert.objects.filter(threshold__budget=budget, period_start=JANUARY)
+        assert [str(a.threshold) for a in fired if a.threshold.basis == "actual"] == [
+            "90 % of actual spend"
+        ]
+        assert set(Budget.objects.values_list("scope", flat=True)) == {
+            "team",
+            "tenant",
+            "billing_unit",
+        }
+
+
 # Last: it changes the demo the tests above look at.
 def test_a_load_next_month_completes_this_month_and_invoices_it(demo: DemoLoad, db: Any) -> None:
     again = load_demo(schema=SCHEMA, name="Demo", domain=HOST, today=date(2026, 2, 1))
@@ -257,7 +279,7 @@ def test_a_load_next_month_completes_this_month_and_invoices_it(demo: DemoLoad, 
     assert len(again.created) == 6, again.created
     with schema_context(SCHEMA):
         january = LoadedPeriod.objects.filter(billing_period_start=JANUARY)
-        assert [p.rows for p in january] == [data.COST_ROWS, data.COST_ROWS]
+        assert sorted(p.rows for p in january) == [data.COST_ROWS, data.COST_ROWS + SPIKE_ROWS]
         last = CostLineItem.objects.filter(billing_period_start=JANUARY).aggregate(
             last=Max("charge_period_start")
         )["last"]
