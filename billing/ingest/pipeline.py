@@ -34,6 +34,7 @@ from billing.ingest.staging import STAGE_PREFIX, PeriodLoad, StagingLoader
 from billing.ingest.summaries import BatchGroups, RollupGrouper
 from billing.ingest.tagsets import TagSetResolver
 from billing.models import IngestJob, IngestStatus, LoadedPeriod, TagKey
+from billing.signals import bills_published
 from portal.core.connections import claimed, side_connection
 
 logger = logging.getLogger(__name__)
@@ -90,7 +91,10 @@ def _run(job: IngestJob) -> IngestJob:
     findings.save(job)
     job.rows_stored = sum(load.stored.rows for load in loads)
     periods = ", ".join(f"{period[:7]} of payer {payer}" for period, payer in _keys(loads))
-    return _finish(job, IngestStatus.SUCCEEDED, f"Stored {periods}.", findings)
+    finished = _finish(job, IngestStatus.SUCCEEDED, f"Stored {periods}.", findings)
+    months = sorted({period for period, _ in _keys(loads)})
+    transaction.on_commit(lambda: bills_published.send(sender=IngestJob, months=months))
+    return finished
 
 
 def _too_many_attempts() -> str:
