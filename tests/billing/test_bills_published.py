@@ -11,7 +11,6 @@ from tests.allocation.run_helpers import ingest, use_fake_files
 from tests.billing.ingest_fakes import line
 
 
-
 @pytest.mark.django_db(transaction=True)
 def test_a_stored_bill_is_announced_with_its_month(
     tenant_a: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
