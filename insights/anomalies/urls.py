@@ -2,6 +2,18 @@
 
 from __future__ import annotations
 
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from insights.anomalies.views import (
+    AnomalyDetailView,
+    AnomalyFeedbackView,
+    AnomalyListView,
+    MonitorView,
+)
+
+urlpatterns = [
+    path("", AnomalyListView.as_view(), name="anomaly-list"),
+    path("<int:pk>/", AnomalyDetailView.as_view(), name="anomaly-detail"),
+    path("<int:pk>/feedback/", AnomalyFeedbackView.as_view(), name="anomaly-feedback"),
+    path("monitor/", MonitorView.as_view(), name="anomaly-monitor"),
+]
