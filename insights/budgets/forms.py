@@ -11,19 +11,17 @@ from django import forms
 from allocation.models import CostCategory
 from billing.models import Team
 from insights.budgets.inputs import (
+    DEFAULT_THRESHOLDS,
     clean_filters,
     filter_dimensions,
     monthly_amounts_text,
+    only_the_scopes_rows,
     parse_monthly_amounts,
 )
 from insights.models import Budget, BudgetThreshold
 from invoices.models import BillingUnit
 from portal.core.errors import ApplicationError
 
-DEFAULT_THRESHOLDS = [
-    {"kind": "percent", "value": Decimal("90"), "basis": "actual"},
-    {"kind": "percent", "value": Decimal("100"), "basis": "forecast"},
-]
 METRICS = Budget._meta.get_field("metric").choices or []
 THRESHOLD_KINDS = BudgetThreshold._meta.get_field("kind").choices or []
 THRESHOLD_BASES = BudgetThreshold._meta.get_field("basis").choices or []
@@ -83,17 +81,8 @@ class BudgetForm(forms.Form):
 
     def budget_fields(self) -> dict[str, Any]:
         """The cleaned data as the budget services take them: only the scope's own row."""
-        data = dict(self.cleaned_data)
-        scope = data["scope"]
-        if scope != Budget.Scope.TEAM:
-            data["team"] = None
-        if scope != Budget.Scope.BILLING_UNIT:
-            data["billing_unit"] = None
-        if scope != Budget.Scope.CATEGORY_VALUE:
-            data["category"], data["value"] = None, ""
-        if data["period"] != Budget.Period.MONTHLY:
-            data["monthly_amounts"] = {}
-        return data
+        data = self.cleaned_data
+        return only_the_scopes_rows(dict(data), data["scope"], data["period"])
 
 
 def budget_initial(budget: Budget) -> dict[str, Any]:
@@ -183,7 +172,7 @@ FilterFormSet = forms.formset_factory(
 
 def threshold_initial(budget: Budget | None) -> list[dict[str, Any]]:
     if budget is None:
-        return [dict(row) for row in DEFAULT_THRESHOLDS]
+        return [{**row, "value": Decimal(row["value"])} for row in DEFAULT_THRESHOLDS]
     return [{"kind": t.kind, "value": t.value, "basis": t.basis} for t in budget.thresholds.all()]
 
 

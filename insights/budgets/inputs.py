@@ -9,11 +9,17 @@ from decimal import Decimal
 from typing import Any
 
 from insights.budgets.spend import tenant_reader
+from insights.models import Budget
 from insights.query import dimension_label
 from insights.selectors import explorer_options
 from portal.core.errors import ApplicationError
 from portal.core.fields import checked_decimal
 
+# A new budget's thresholds unless told otherwise.
+DEFAULT_THRESHOLDS = [
+    {"kind": "percent", "value": "90", "basis": "actual"},
+    {"kind": "percent", "value": "100", "basis": "forecast"},
+]
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 MAX_FILTERS = 10
 MAX_VALUES = 50
@@ -117,3 +123,24 @@ def parse_monthly_amounts(text: str) -> dict[str, str]:
             )
         amounts[parts[0]] = parts[1].replace(",", "").strip()
     return clean_monthly_amounts(amounts)
+
+
+SCOPE_ROWS = {
+    Budget.Scope.TEAM: ("team",),
+    Budget.Scope.BILLING_UNIT: ("billing_unit",),
+    Budget.Scope.CATEGORY_VALUE: ("category", "value"),
+    Budget.Scope.TENANT: (),
+}
+
+
+def only_the_scopes_rows(fields: dict[str, Any], scope: str, period: str) -> dict[str, Any]:
+    """`fields` without what the scope and period do not use: a tenant budget names no team
+    (else that team's lead would see it), a quarterly one keeps no month amounts."""
+    kept = dict(fields)
+    own = SCOPE_ROWS.get(Budget.Scope(scope), ())
+    for name, empty in (("team", None), ("billing_unit", None), ("category", None), ("value", "")):
+        if name not in own:
+            kept[name] = empty
+    if period != Budget.Period.MONTHLY:
+        kept["monthly_amounts"] = {}
+    return kept

@@ -17,6 +17,7 @@ from django.utils.timezone import localdate
 from django.views.generic import TemplateView
 
 from insights.budgets import services
+from insights.budgets.access import BUDGET_READERS, BUDGET_WRITERS
 from insights.budgets.figures import (
     budget_figures,
     chart_data,
@@ -38,8 +39,8 @@ from portal.core.permissions import may_write
 from portal.core.views import WriteRoleRequiredMixin
 from portal.users.roles import Role
 
-READERS = Budget.objects.none().readable_by
-WRITERS = frozenset({Role.ADMIN, Role.FINANCE})
+READERS = BUDGET_READERS
+WRITERS = BUDGET_WRITERS
 THRESHOLD_FIELD = re.compile(r"^thresholds\[(\d+)\](?:\.(\w+))?$")
 
 
