@@ -10,6 +10,7 @@ from insights.forecasts.engine import (
     backtest,
     forecast_daily,
     forecast_monthly,
+    forecast_with_backtest,
     refusal,
 )
 from insights.forecasts.totals import TotalForecast, forecast_total
@@ -26,5 +27,6 @@ __all__ = [
     "forecast_daily",
     "forecast_monthly",
     "forecast_total",
+    "forecast_with_backtest",
     "refusal",
 ]

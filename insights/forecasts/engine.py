@@ -79,7 +79,7 @@ def forecast_daily(
     `backtest_days`, the forecast's mape is that of `backtest` over as many last days."""
     _check_horizon(horizon_days, "daily")
     history = daily_series(series)
-    return _forecast(history, "daily", horizon_days, backtest_days)
+    return _forecast_tested(history, "daily", horizon_days, backtest_days)
 
 
 def forecast_monthly(
@@ -90,7 +90,7 @@ def forecast_monthly(
     month given should be complete: a month still running reads as a drop in spending."""
     _check_horizon(horizon_months, "monthly")
     history = monthly_series(series)
-    return _forecast(history, "monthly", horizon_months, backtest_months)
+    return _forecast_tested(history, "monthly", horizon_months, backtest_months)
 
 
 def backtest(series: CostSeries, held_back: int, *, frequency: Frequency = "monthly") -> Backtest:
@@ -100,6 +100,18 @@ def backtest(series: CostSeries, held_back: int, *, frequency: Frequency = "mont
     _check_horizon(held_back, frequency)
     history = _series(series, frequency)
     return _backtest(history, frequency, held_back)
+
+
+def forecast_with_backtest(
+    series: CostSeries, frequency: Frequency, steps: int, held_back: int
+) -> tuple[Forecast | NoForecast, Backtest]:
+    """The forecast `steps` ahead with its mape, and the backtest of the last `held_back`
+    periods that gave it (whose reason says why there is no mape)."""
+    _check_horizon(steps, frequency)
+    _check_horizon(held_back, frequency)
+    history = _series(series, frequency)
+    tested, weights = _run_backtest(history, frequency, held_back)
+    return _forecast(history, frequency, steps, tested, weights), tested
 
 
 def refusal(series: CostSeries, *, frequency: Frequency) -> str | None:
@@ -152,19 +164,32 @@ def _length(history: Series | None) -> int:
     return 0 if history is None else len(history.amounts)
 
 
-def _forecast(
+def _forecast_tested(
     history: Series | None, frequency: Frequency, steps: int, backtest_steps: int | None
 ) -> Forecast | NoForecast:
+    if backtest_steps is None:
+        return _forecast(history, frequency, steps, None, None)
+    _check_horizon(backtest_steps, frequency)
+    tested, weights = _run_backtest(history, frequency, backtest_steps)
+    return _forecast(history, frequency, steps, tested, weights)
+
+
+def _forecast(
+    history: Series | None,
+    frequency: Frequency,
+    steps: int,
+    tested: Backtest | None,
+    weights_of: Fitted | None,
+) -> Forecast | NoForecast:
+    """With `weights_of`, the backtest's model: its smoothing weights are applied to the
+    whole history, so that the backtest measured the forecast given."""
     reason = history_refusal(history, frequency)
     if reason is not None or history is None:
         return NoForecast(reason or "")
-    mape = None
-    if backtest_steps is not None:
-        _check_horizon(backtest_steps, frequency)
-        mape = _backtest(history, frequency, backtest_steps).mape
+    mape = None if tested is None else tested.mape
     history = fitted_part(history)
     try:
-        fitted = fit_history(history)
+        fitted = fit_history(history, weights_of)
         prediction = fitted.predict(steps)
     except FitError:
         return NoForecast(UNFITTABLE)
@@ -182,9 +207,10 @@ def fitted_part(history: Series) -> Series:
     return history if history.monthly else history.tail(DAILY_FIT_DAYS)
 
 
-def fit_history(history: Series) -> Fitted:
+def fit_history(history: Series, weights_of: Fitted | None = None) -> Fitted:
     history = fitted_part(history)
-    return fit(history.floats(), model_for(len(history.amounts), monthly=history.monthly))
+    model = model_for(len(history.amounts), monthly=history.monthly)
+    return fit(history.floats(), model, weights_of=weights_of)
 
 
 def points(history: Series, prediction: Prediction) -> list[Point]:
@@ -206,29 +232,37 @@ def points(history: Series, prediction: Prediction) -> list[Point]:
 
 
 def _backtest(history: Series | None, frequency: Frequency, held_back: int) -> Backtest:
+    return _run_backtest(history, frequency, held_back)[0]
+
+
+def _run_backtest(
+    history: Series | None, frequency: Frequency, held_back: int
+) -> tuple[Backtest, Fitted | None]:
+    """The backtest, and the model fitted to the history before the held-back periods."""
     unit = "month" if frequency == "monthly" else "day"
     held = _plural(held_back, unit)
     if history is None or len(history.amounts) <= held_back:
         reason = f"holding back {held} needs a longer history; {_loaded(_length(history), unit)}"
-        return Backtest(mape=None, reason=reason, held_back=held_back)
+        return Backtest(mape=None, reason=reason, held_back=held_back), None
     kept = len(history.amounts) - held_back
     training = history.head(kept)
     too_short = history_refusal(training, frequency)
     if too_short is not None:
         reason = f"holding back the last {held} leaves too little history: {too_short}"
-        return Backtest(mape=None, reason=reason, held_back=held_back)
+        return Backtest(mape=None, reason=reason, held_back=held_back), None
     try:
         fitted = fit_history(training)
         forecast = points(training, fitted.predict(held_back))
     except FitError:
-        return Backtest(mape=None, reason=UNFITTABLE, held_back=held_back)
+        return Backtest(mape=None, reason=UNFITTABLE, held_back=held_back), None
     mape = mean_absolute_percentage_error(
         history.amounts[kept:], [point.expected for point in forecast]
     )
     if mape is None:
         reason = f"every held-back {unit} cost nothing, so a percentage error is undefined"
-        return Backtest(mape=None, reason=reason, held_back=held_back, method=fitted.method)
-    return Backtest(mape=mape, reason=None, held_back=held_back, method=fitted.method)
+        tested = Backtest(mape=None, reason=reason, held_back=held_back, method=fitted.method)
+        return tested, fitted
+    return Backtest(mape=mape, reason=None, held_back=held_back, method=fitted.method), fitted
 
 
 def mean_absolute_percentage_error(

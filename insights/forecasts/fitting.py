@@ -16,7 +16,6 @@ from statistics import NormalDist
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
@@ -61,10 +60,13 @@ class Prediction:
 
 
 class Fitted:
-    def __init__(self, results: Any, scale: float, method: str) -> None:
+    def __init__(
+        self, results: Any, scale: float, method: str, weights: _Weights | None = None
+    ) -> None:
         self._results = results
         self._scale = scale
         self.method = method  # the model, in words
+        self.weights = weights
 
     def predict(self, steps: int) -> Prediction:
         with _quiet():
@@ -89,33 +91,54 @@ class Fitted:
         return values
 
 
-def fit(values: list[float], model: Model) -> Fitted:
+@dataclass(frozen=True)
+class _Weights:
+    """A fitted model's smoothing weights, which a model of the same kind can apply."""
+
+    model: Model
+    params: tuple[float, ...]
+
+
+def fit(values: list[float], model: Model, *, weights_of: Fitted | None = None) -> Fitted:
+    """The model fitted to `values`; with `weights_of` (a fit of the same model to an earlier
+    part of the same series), its smoothing weights applied instead of estimated again, when
+    they fit this model: the forecast is then the very one its backtest measured."""
     data = np.asarray(values, dtype=float)
     # The optimizer works on amounts of about one, whatever the currency and size of the bill.
     scale = float(np.mean(np.abs(data))) or 1.0
     if np.ptp(data) == 0:
         return Fitted(_ConstantResults(data[-1] / scale), scale, "unchanged amount")
-    scaled = data / scale
+    ets = _ets(data / scale, model)
+    known = weights_of.weights if weights_of is not None else None
     with _quiet():
         try:
-            results = _ETSResults(_ets(scaled, model).fit(disp=False, maxiter=MAX_ITERATIONS))
+            if known is not None and known.model == model and _heuristic(len(data)):
+                raw = ets.smooth(np.asarray(known.params))
+            else:
+                raw = ets.fit(disp=False, maxiter=MAX_ITERATIONS)
         except (ValueError, np.linalg.LinAlgError) as error:
             raise FitError(str(error)) from error
+    results = _ETSResults(raw)
     if not (np.all(np.isfinite(results.params)) and np.isfinite(results.mse)):
         raise FitError("the likelihood could not be maximized")
-    return Fitted(results, scale, model.name)
+    # Weights alone (no estimated initial states) carry over to a longer history.
+    reusable = _Weights(model, tuple(results.params)) if _heuristic(len(data)) else None
+    return Fitted(results, scale, model.name, reusable)
+
+
+def _heuristic(length: int) -> bool:
+    return length >= HEURISTIC_MIN
 
 
 def _ets(data: np.ndarray[Any, np.dtype[np.float64]], model: Model) -> ETSModel:
     seasonal = model.seasonal_periods
-    # A RangeIndex: statsmodels' prediction intervals need an index to label the steps.
     return ETSModel(
-        pd.Series(data),
+        data,
         error="add",
         trend="add",
         seasonal="add" if seasonal else None,
         seasonal_periods=seasonal,
-        initialization_method="heuristic" if len(data) >= HEURISTIC_MIN else "estimated",
+        initialization_method="heuristic" if _heuristic(len(data)) else "estimated",
     )
 
 
@@ -128,9 +151,12 @@ class _ETSResults:
         self.mse = float(results.mse)
 
     def forecast_with_variance(self, steps: int) -> tuple[Any, Any]:
-        end = self._results.nobs
-        prediction = self._results.get_prediction(start=end, end=end + steps - 1)
-        return prediction.predicted_mean, prediction.var_pred_mean
+        # The analytic variance of ETS models with additive errors (Hyndman et al.), which
+        # statsmodels' prediction results compute the same way; called directly, as those
+        # need a pandas index and cost more than the fit.
+        horizons = np.arange(1, steps + 1)
+        variance = self._results.mse * self._results._relative_forecast_variance(horizons)
+        return self._results.forecast(steps), variance
 
     def simulate_paths(self, steps: int, paths: int, seed: int) -> Any:
         return self._results.simulate(
