@@ -2,6 +2,17 @@
 
 from __future__ import annotations
 
-from django.urls import URLPattern
+from rest_framework.routers import DefaultRouter
 
-urlpatterns: list[URLPattern] = []
+from insights.notifications.apis import NotificationDeliveryApi, NotificationEndpointApi
+
+router = DefaultRouter(trailing_slash=True)
+router.include_root_view = False
+router.register(
+    "notification-endpoints", NotificationEndpointApi, basename="notification-endpoint-api"
+)
+router.register(
+    "notification-deliveries", NotificationDeliveryApi, basename="notification-delivery-api"
+)
+
+urlpatterns = router.urls

@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -272,3 +274,15 @@ def test_an_endpoint_made_and_its_audit_entry_keep_the_secret_out_of_the_log(
     entry = AuditEntry.objects.get(action="notificationendpoint.create")
     assert entry.after is not None and "secret" not in entry.after
     assert endpoint.secret not in json.dumps(entry.after)
+
+
+def test_the_documented_receiver_code_verifies_what_the_portal_signs() -> None:
+    """docs/notifications.md gives receivers a verify function: it agrees with ours."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "notifications.md").read_text()
+    namespace: dict[str, Any] = {}
+    exec(text.split("```python\n", 1)[1].split("```", 1)[0], namespace)
+    documented = namespace["verify_signature"]
+    stamp = int(time.time())
+    assert documented(SECRET, BODY, str(stamp), sign(SECRET, BODY, stamp))
+    assert not documented(SECRET, BODY + b" ", str(stamp), sign(SECRET, BODY, stamp))
+    assert not documented(SECRET, BODY, str(stamp - 301), sign(SECRET, BODY, stamp - 301))
