@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from insights.forecasts.apis import ForecastApi
+
+urlpatterns = [
+    path("forecasts/", ForecastApi.as_view({"get": "list"}), name="forecast-api"),
+]

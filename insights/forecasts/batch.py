@@ -101,22 +101,28 @@ def whole_months(days: DailyCosts, last_day: date) -> list[tuple[date, Decimal]]
 
 
 def outlooks(
-    many: Sequence[DailyCosts], last_day: date, *, workers: int | None = None
+    many: Sequence[DailyCosts], last_day: date | Sequence[date], *, workers: int | None = None
 ) -> list[SeriesOutlook]:
-    """`outlook` of each series, in order; in `workers` processes (by default one per
-    core) when there are at least POOL_MIN series."""
+    """`outlook` of each series, in order, loaded up to `last_day` (one for all, or one
+    per series); in `workers` processes (by default one per core) when there are at least
+    POOL_MIN series."""
+    last_days = [last_day] * len(many) if isinstance(last_day, date) else list(last_day)
+    if len(last_days) != len(many):
+        raise ValueError(f"{len(many)} series and {len(last_days)} last days")
     count = workers if workers is not None else (os.cpu_count() or 1)
     if count <= 1 or len(many) < POOL_MIN:
-        return [outlook(days, last_day) for days in many]
+        return [outlook(days, last) for days, last in zip(many, last_days, strict=True)]
     size = max(1, len(many) // (count * CHUNKS_PER_WORKER))
-    chunks = [list(many[i : i + size]) for i in range(0, len(many), size)]
+    chunks = [
+        list(zip(many[i : i + size], last_days[i : i + size], strict=True))
+        for i in range(0, len(many), size)
+    ]
     # Spawned, not forked: the parent may hold database connections and threads.
     with (
         _single_threaded_blas(),
         ProcessPoolExecutor(max_workers=count, mp_context=get_context("spawn")) as pool,
     ):
-        answers = pool.map(_outlook_chunk, chunks, [last_day] * len(chunks))
-        return [found for chunk in answers for found in chunk]
+        return [found for chunk in pool.map(_outlook_chunk, chunks) for found in chunk]
 
 
 @contextmanager
@@ -135,5 +141,5 @@ def _single_threaded_blas() -> Iterator[None]:
                 os.environ[name] = value
 
 
-def _outlook_chunk(chunk: list[DailyCosts], last_day: date) -> list[SeriesOutlook]:
-    return [outlook(days, last_day) for days in chunk]
+def _outlook_chunk(chunk: list[tuple[DailyCosts, date]]) -> list[SeriesOutlook]:
+    return [outlook(days, last_day) for days, last_day in chunk]
