@@ -8,7 +8,7 @@ from typing import Any
 
 from django.db import models
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -30,11 +30,14 @@ from insights.anomalies.serializers import (
 )
 from insights.models import Anomaly, AnomalyMonitor
 from insights.models.anomalies import ANOMALY_DIMENSIONS, AnomalyQuerySet
+from portal.api_schema import ErrorSerializer
 from portal.core.apis import ScopedAPIMixin
 from portal.core.errors import ApplicationError
 from portal.core.filters import choice_filter
+from portal.core.parsers import BoundedJSONParser
 from portal.core.permissions import ADMIN_ONLY
 
+NOT_JSON = OpenApiResponse(ErrorSerializer, description="A body that is not JSON.")
 DATE_PARAMETERS = [
     OpenApiParameter(
         "start", OpenApiTypes.DATE, description="Only anomalies with a day on or after it."
@@ -68,13 +71,19 @@ class AnomalyApi(ScopedAPIMixin, mixins.ListModelMixin, viewsets.GenericViewSet)
     input_serializer_class = AnomalyFeedbackSerializer
     read_roles = AnomalyQuerySet.readable_by
     write_roles = FEEDBACK_ROLES
+    parser_classes = [BoundedJSONParser]
     query_filters = (
         choice_filter("dimension", ANOMALY_DIMENSIONS, "Only anomalies of this dimension."),
         choice_filter("feedback", Anomaly.Feedback.values, "Only anomalies with this feedback."),
     )
 
     def get_queryset(self) -> models.QuerySet[Any]:
-        anomalies = super().get_queryset().select_related("team", "feedback_by")
+        anomalies = (
+            super()
+            .get_queryset()
+            .select_related("team", "feedback_by")
+            .order_by("-start_date", "-impact", "-pk")
+        )
         if getattr(self, "action", None) != "list":
             return anomalies
         return anomalies_filtered(
@@ -93,7 +102,7 @@ class AnomalyApi(ScopedAPIMixin, mixins.ListModelMixin, viewsets.GenericViewSet)
 
     @extend_schema(
         request=AnomalyFeedbackSerializer,
-        responses=AnomalySerializer,
+        responses={200: AnomalySerializer, 415: NOT_JSON},
         summary="Mark an anomaly expected, not expected, or open again",
     )
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -113,6 +122,7 @@ class AnomalyMonitorApi(ScopedAPIMixin, APIView):
     model = AnomalyMonitor
     read_roles = MONITOR_READERS
     write_roles = ADMIN_ONLY
+    parser_classes = [BoundedJSONParser]
 
     def get_queryset(self) -> models.QuerySet[Any]:
         # One tenant-wide row, no one's own: `read_roles` decides who reads it.
@@ -124,7 +134,7 @@ class AnomalyMonitorApi(ScopedAPIMixin, APIView):
 
     @extend_schema(
         request=AnomalyMonitorInputSerializer,
-        responses=AnomalyMonitorSerializer,
+        responses={200: AnomalyMonitorSerializer, 415: NOT_JSON},
         summary="Change the anomaly monitor's settings",
     )
     def patch(self, request: Request) -> Response:

@@ -113,6 +113,7 @@ def monitor_update(*, actor: Any, monitor: AnomalyMonitor, **fields: Any) -> Ano
             f"{field}: {' '.join(messages)}", code="invalid", field=field
         ) from error
     locked.save()
+    locked.refresh_from_db()  # decimals as the columns keep them
     after = snapshot(locked)
     if after != before:
         audit_record(

@@ -59,8 +59,8 @@ def _text(number: Decimal | None) -> str | None:
 
 
 def root_causes_of(anomaly: Anomaly) -> list[RootCause]:
-    """The stored contributors, largest impact first; a missing share is the contributor's
-    impact over the anomaly's."""
+    """The stored contributors by dimension (service, account, region, usage type), each's
+    largest first; a missing share is the contributor's impact over the anomaly's."""
     causes = []
     for item in anomaly.root_causes or []:
         if not isinstance(item, dict):
@@ -79,7 +79,11 @@ def root_causes_of(anomaly: Anomaly) -> list[RootCause]:
                 share=share,
             )
         )
-    return sorted(causes, key=lambda cause: cause.impact, reverse=True)
+    order = list(ROOT_CAUSE_LABELS)
+    return sorted(
+        causes,
+        key=lambda c: (order.index(c.dimension) if c.dimension in order else len(order), -c.impact),
+    )
 
 
 def daily_of(anomaly: Anomaly) -> list[Day]:

@@ -31,7 +31,6 @@ from insights.anomalies.feedback import (
 )
 from insights.anomalies.forms import AnomalyFilterForm, MonitorForm
 from insights.anomalies.serializers import (
-    ROOT_CAUSE_LABELS,
     Day,
     RootCause,
     anomalies_filtered,
@@ -46,6 +45,7 @@ from portal.core.errors import ApplicationError
 from portal.core.views import ScopedViewMixin
 
 SPARK_WIDTH, SPARK_HEIGHT = 120, 28
+CAUSE_BAR_PX, CAUSE_AXIS_PX = 28, 44  # a root cause chart's height: per bar, and its axis
 # Which root cause names an anomaly best: of any series, its service; of a service's, what
 # in it grew.
 TOP_CAUSE_ORDER = {
@@ -209,20 +209,22 @@ class AnomalyDetailView(AnomalyReadersMixin, ScopedViewMixin, DetailView[Anomaly
         anomaly: Anomaly = self.object
         days = daily_of(anomaly)
         causes = root_causes_of(anomaly)
-        order = list(ROOT_CAUSE_LABELS)
-        by_dimension = sorted(
-            causes, key=lambda c: order.index(c.dimension) if c.dimension in order else len(order)
-        )
         groups = [
             (dimension, list(items))
-            for dimension, items in groupby(by_dimension, key=lambda c: c.dimension)
+            for dimension, items in groupby(causes, key=lambda c: c.dimension)
         ]
         latest = latest_cost_day()
         context.update(
             row=anomaly_row(anomaly, latest),
             days=days,
             causes=causes,
-            cause_groups=[(items[0].dimension_label, items) for _, items in groups],
+            cause_groups=[
+                {
+                    "label": items[0].dimension_label,
+                    "height": CAUSE_BAR_PX * len(items) + CAUSE_AXIS_PX,
+                }
+                for _, items in groups
+            ],
             chart=_chart_config(anomaly, days, groups),
             explorer_url=explorer_url(anomaly, days, anomaly.monitor.metric),
             can_give_feedback=may_give_feedback(self.request.user, anomaly),

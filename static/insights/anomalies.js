@@ -15,6 +15,8 @@
   const EXPECTED = "#1f6feb";
   const SHADE = "rgba(240, 68, 56, 0.10)";
   const CAUSE_BAR = "#f79009";
+  const LABEL_WIDTH = 150;
+  const shorten = (text) => (text.length > 24 ? `${text.slice(0, 23)}…` : text);
 
   // Draws a band behind the anomalous days (from start to end, both included).
   const shadeDays = {
@@ -78,7 +80,11 @@
           },
         },
         scales: {
-          x: { ticks: { callback: (value, index) => dayLabel(config.days[index].date), maxRotation: 0, autoSkipPadding: 12 }, grid: { display: false } },
+          x: {
+            offset: true, // room for the shading of the first and last day
+            ticks: { callback: (value, index) => dayLabel(config.days[index].date), maxRotation: 0, autoSkipPadding: 12 },
+            grid: { display: false },
+          },
           y: { beginAtZero: true, ticks: { callback: (value) => money.format(value).replace(/\.00$/, "") } },
         },
       },
@@ -105,6 +111,7 @@
           legend: { display: false },
           tooltip: {
             callbacks: {
+              title: (items) => group.items[items[0].dataIndex].label,
               label: (item) => {
                 const cause = group.items[item.dataIndex];
                 const share = cause.share === null ? "" : `${cause.share} % of the impact · `;
@@ -114,8 +121,12 @@
           },
         },
         scales: {
-          x: { min: 0, suggestedMax: 100, ticks: { callback: (value) => `${value} %` } },
-          y: { grid: { display: false }, ticks: { autoSkip: false } },
+          x: { min: 0, suggestedMax: 100, ticks: { stepSize: 25, callback: (value) => `${value} %` } },
+          y: {
+            grid: { display: false },
+            ticks: { autoSkip: false, callback: (value, index) => shorten(group.items[index].label) },
+            afterFit: (axis) => { axis.width = LABEL_WIDTH; }, // the groups' bars line up
+          },
         },
       },
     });
