@@ -55,23 +55,26 @@ def worth_notifying(anomaly: Anomaly, monitor: AnomalyMonitor) -> bool:
 
 
 def detect_anomalies(
-    today: date | None = None, monitor: AnomalyMonitor | None = None
+    today: date | None = None,
+    monitor: AnomalyMonitor | None = None,
+    *,
+    checked_days: int = CHECKED_DAYS,
 ) -> list[Anomaly]:
-    """Run `monitor` (or every active monitor) over the days before `today`; the
-    anomalies that are new or go on longer than known."""
+    """Run `monitor` (or every active monitor) over the `checked_days` before `today`;
+    the anomalies that are new or go on longer than known."""
     today = today or timezone.localdate()
     monitors = (
         [monitor] if monitor is not None else list(AnomalyMonitor.objects.filter(active=True))
     )
     changed: list[Anomaly] = []
     for each in monitors:
-        changed += _run(each, today)
+        changed += _run(each, today, checked_days)
     return changed
 
 
-def _run(monitor: AnomalyMonitor, today: date) -> list[Anomaly]:
+def _run(monitor: AnomalyMonitor, today: date, checked_days: int) -> list[Anomaly]:
     baseline = monitor.baseline_days
-    start, end = window(today, baseline, CHECKED_DAYS)
+    start, end = window(today, baseline, checked_days)
     outcome = Outcome()
     found: list[Finding] = []
     for dimension in ANOMALY_DIMENSIONS:

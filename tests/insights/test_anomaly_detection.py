@@ -12,12 +12,15 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from allocation.models import CostCategory
 from billing.models import Team
 from billing.services.customers import team_create
 from insights.anomalies.detect import detect
 from insights.anomalies.run import detect_anomalies, worth_notifying
+from insights.anomalies.series import read_series
 from insights.anomalies.tasks import detect_anomalies_task
 from insights.models import Anomaly, AnomalyMonitor
 from insights.services import team_cost_binding_set
@@ -257,6 +260,22 @@ def test_an_inactive_monitor_does_not_run_and_a_stricter_one_finds_less(
     assert detect_anomalies(date(2026, 3, 1)) == []
     AnomalyMonitor.objects.update(active=True, sensitivity=D("400"))
     assert detect_anomalies(date(2026, 3, 1)) == []
+
+
+def test_each_dimensions_series_are_read_in_one_statement_however_many(
+    estate: dict[str, Team],
+) -> None:
+    start, end = date(2025, 12, 1), date(2026, 3, 1)
+    for dimension, statements in (("account", 1), ("service", 1), ("team", 3)):
+        with CaptureQueriesContext(connection) as queries:
+            series = read_series(dimension, metric="billed_cost", start=start, end=end)
+        read = [q for q in queries.captured_queries if not q["sql"].startswith("SET ")]
+        assert len(read) == statements, dimension
+        assert series.values.shape == (2, 90)
+    assert read_series("team", metric="billed_cost", start=start, end=end).keys == [
+        "Data team",
+        "Web team",
+    ]
 
 
 def test_only_anomalies_past_both_thresholds_are_worth_notifying() -> None:
