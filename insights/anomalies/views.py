@@ -189,7 +189,7 @@ class AnomalyListView(AnomalyReadersMixin, ScopedViewMixin, ListView[Anomaly]):
             filtered=filtered,
             has_any=filtered and self.unfiltered.exists(),
             monitor=monitor_get(),
-            can_configure=may_change_monitor(self.request.user),
+            sees_monitor=getattr(self.request.user, "role", None) in MONITOR_READERS,
             spark_width=SPARK_WIDTH,
             spark_height=SPARK_HEIGHT,
         )
