@@ -1,20 +1,27 @@
 """A budget's period and spend: actual cost so far from the cost explorer's engine, and the
-forecast of the period's end (the run rate of the days loaded so far)."""
+forecast of the period's total: the cost so far plus the forecasting engine's expected cost
+of the days to come, from the budget's own daily cost of up to 36 months (the run rate of
+the days so far while there is less than a month of it)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
 
+from django.db.models import Max
+
+from billing.models.cubes import CostCube
+from insights.forecasts import MAX_HORIZON_DAYS, TotalForecast, forecast_total
 from insights.models import Budget
 from insights.query import CostQuery, add_months
 from insights.selectors import cost_explorer
 from portal.users.roles import Role
 
 PERIOD_MONTHS = {"monthly": 1, "quarterly": 3, "yearly": 12}
+HISTORY_MONTHS = 36
 
 
 @dataclass(frozen=True)
@@ -75,14 +82,45 @@ def budget_spend(budget: Budget, today: date, reader: Any = None) -> Spend:
     amount = budget_amount(budget, start, end)
     if through <= start:
         return Spend(start, end, amount, Decimal(0), None, "USD")
+    # The period so far and up to 36 months before it: the forecast's history.
     query = CostQuery(
-        start=start,
+        start=add_months(start, -HISTORY_MONTHS),
         end=through,
         granularity="daily",
         metric=budget.metric,
         filters=budget_filters(budget),
     )
     answer = cost_explorer(user=reader or tenant_reader(), query=query)
-    days_loaded = (through - start).days
-    forecast = answer.total * (end - start).days / days_loaded
-    return Spend(start, end, amount, answer.total, forecast, answer.currency)
+    by_day: dict[date, Decimal] = {}
+    for group in answer.groups:
+        for point in group.series:
+            by_day[point.date] = by_day.get(point.date, Decimal(0)) + point.amount
+    actual = sum((amount for day, amount in by_day.items() if day >= start), Decimal(0))
+    forecast = _forecast(by_day, start, end, through, actual)
+    return Spend(start, end, amount, actual, forecast, answer.currency)
+
+
+def _forecast(
+    by_day: dict[date, Decimal], start: date, end: date, through: date, actual: Decimal
+) -> Decimal:
+    """The period's expected total: its cost so far plus the forecast of its days to come,
+    from the daily history up to the last day the bills are loaded for; the run rate of the
+    days so far when there is less than a month of history, or when the period's end is
+    further ahead than a daily forecast reaches (most of a year)."""
+    loaded_to = min(through - timedelta(days=1), _last_day_loaded() or start)
+    days = sorted((day, amount) for day, amount in by_day.items() if day <= loaded_to)
+    # The explorer gives every day of the query; the history starts with the first cost.
+    first = next((index for index, (_, amount) in enumerate(days) if amount), len(days))
+    history = days[first:]
+    last = end - timedelta(days=1)
+    if history and (last - loaded_to).days <= MAX_HORIZON_DAYS:
+        total = forecast_total(history, start, last)
+        if isinstance(total, TotalForecast):
+            return total.expected
+    return actual * (end - start).days / (through - start).days
+
+
+def _last_day_loaded() -> date | None:
+    """The last day any bill has cost for (index costcube_grain_day)."""
+    found: date | None = CostCube.objects.filter(grain="day").aggregate(last=Max("day"))["last"]
+    return found

@@ -245,3 +245,26 @@ def test_the_task_computes_the_tenants_forecasts(quarter: Quarter) -> None:
     assert compute_forecasts("alpha", TODAY.isoformat()) == 16
     assert compute_forecasts.name == "insights.tasks.compute_forecasts"
     assert StoredForecast.objects.count() == 16
+
+
+def test_a_budgets_forecast_is_its_cost_so_far_and_the_forecast_of_the_days_to_come(
+    quarter: Quarter,
+) -> None:
+    from insights.budgets.spend import budget_spend
+    from insights.models import Budget
+
+    budget = Budget.objects.create(name="Web", amount=D("5000"), scope="team", team=quarter.web)
+    rows = daily_rows()
+    web = {"Amazon EC2", "Amazon Bedrock"}
+
+    # March 1 to 15 are loaded (as on March 16); 16 days to go
+    spend = budget_spend(budget, date(2026, 3, 16))
+
+    so_far = sum((day_sum(rows, date(2026, 3, d), web) for d in range(1, 16)), D(0))
+    assert spend.actual == so_far
+    # EC2 costs 137 a working day on March 16 (107 at weekends), rising half a unit a day:
+    # 2,132 for March 16 to 31 (Bedrock, from March 20, is not in the history yet)
+    assert spend.forecast is not None
+    to_come = spend.forecast - spend.actual
+    assert abs(to_come - D(2132)) < 100
+    assert spend.forecast != so_far * 31 / 15
