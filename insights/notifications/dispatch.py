@@ -153,7 +153,8 @@ def _post(delivery: NotificationDelivery) -> int:
         reason = error.reason
         if isinstance(reason, TimeoutError | socket.timeout):
             raise SendFailed(f"No answer within {TIMEOUT_SECONDS} s.") from None
-        raise SendFailed(f"Could not connect: {reason}") from None
+        why = reason.strerror if isinstance(reason, OSError) and reason.strerror else reason
+        raise SendFailed(f"Could not connect: {why}") from None
     except (TimeoutError, OSError) as error:
         raise SendFailed(f"Could not send: {error or type(error).__name__}") from None
     if not 200 <= code < 300:

@@ -64,6 +64,7 @@ class EndpointListView(AdminOnly, ListView[NotificationEndpoint]):
         context = super().get_context_data(**kwargs)
         for endpoint in context["endpoints"]:
             endpoint.secret_hint = secret_hint(endpoint.secret)
+            endpoint.addresses = [a.strip() for a in endpoint.target.split(",") if a.strip()]
         context["max_attempts"] = MAX_ATTEMPTS
         return context
 
