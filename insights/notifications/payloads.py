@@ -156,7 +156,8 @@ def notify_budget_alerts(alerts: Iterable[Any]) -> list[NotificationDelivery]:
 
 
 def worth_notifying(anomaly: Anomaly, monitor: AnomalyMonitor) -> bool:
-    """The monitor's gate: detection records every anomaly, notifications only these."""
+    """The monitor's gate: detection records every anomaly, notifications only these. An
+    anomaly without a percent (nothing was expected) passes the percent part."""
     percent = anomaly.impact_percent
     return anomaly.impact >= monitor.notify_min_impact and (
         percent is None or percent >= monitor.notify_min_percent
