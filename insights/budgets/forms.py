@@ -106,7 +106,7 @@ class ThresholdForm(forms.Form):
         max_digits=18,
         decimal_places=2,
         required=False,
-        widget=forms.NumberInput(attrs={"step": "any", "min": "0", "placeholder": "90"}),
+        widget=forms.NumberInput(attrs={"step": "any", "min": "0", "placeholder": "e.g. 150"}),
     )
     basis = forms.ChoiceField(choices=THRESHOLD_BASES, initial="actual")
 

@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from insights.budgets.check import budget_check
 from insights.models import Budget, BudgetThreshold
@@ -291,3 +293,20 @@ def test_deleting_asks_first_and_only_the_confirmation_post_deletes(
     assert not Budget.objects.filter(pk=spent.pk).exists()
     assert AuditEntry.objects.filter(action="budget.delete", actor=admin_a).exists()
     assert "Deleted the budget Everything." in text(client.get("/budgets/"))
+
+
+def test_the_list_reads_budgets_thresholds_and_alerts_once_however_many_budgets(
+    client_a: TenantClient, admin_a: User, spent: Budget
+) -> None:
+    for n in range(3):
+        budget = Budget.objects.create(name=f"Team {n}", amount=D("10"))
+        BudgetThreshold.objects.create(budget=budget, value=D("50"))
+    budget_check(spent, TODAY)
+    client = as_user(client_a, admin_a)
+
+    with CaptureQueriesContext(connection) as read:
+        response = client.get("/budgets/")
+
+    assert response.status_code == 200
+    budget_reads = [q["sql"] for q in read.captured_queries if '"insights_budget' in q["sql"]]
+    assert len(budget_reads) == 3, budget_reads  # budgets, their thresholds, their alerts
