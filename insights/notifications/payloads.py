@@ -14,12 +14,21 @@ from typing import Any
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from insights.models import Anomaly, AnomalyMonitor, Budget, BudgetAlert, NotificationDelivery
+from insights.anomalies.run import worth_notifying
+from insights.models import (
+    ROOT_CAUSE_DIMENSIONS,
+    Anomaly,
+    AnomalyMonitor,
+    Budget,
+    BudgetAlert,
+    NotificationDelivery,
+)
 from insights.notifications.dispatch import notify
 from insights.notifications.messages import money
 from portal.core.money import minor_unit
 
-TOP_ROOT_CAUSES = 5
+TOP_PER_DIMENSION = 3
+MIN_SHARE = Decimal(10)
 PERCENT = Decimal("0.1")
 
 
@@ -98,8 +107,15 @@ def budget_alert_subject(payload: dict[str, Any]) -> str:
 
 
 def _root_causes(anomaly: Anomaly) -> list[dict[str, Any]]:
+    """Per service, account, region and usage type, its largest contributors (those with
+    at least MIN_SHARE percent of the impact, or the largest one), largest first."""
     causes = [c for c in anomaly.root_causes or [] if isinstance(c, dict)]
-    causes.sort(key=lambda c: Decimal(str(c.get("impact") or 0)), reverse=True)
+    chosen = []
+    for dimension in ROOT_CAUSE_DIMENSIONS:
+        mine = [c for c in causes if c.get("dimension") == dimension]
+        mine.sort(key=lambda c: Decimal(str(c.get("impact") or 0)), reverse=True)
+        large = [c for c in mine if Decimal(str(c.get("share") or 0)) >= MIN_SHARE]
+        chosen += (large or mine[:1])[:TOP_PER_DIMENSION]
     return [
         {
             "dimension": c.get("dimension"),
@@ -108,7 +124,7 @@ def _root_causes(anomaly: Anomaly) -> list[dict[str, Any]]:
             "impact": _amount(Decimal(str(c.get("impact") or 0)), anomaly.currency),
             "share": None if c.get("share") is None else str(c.get("share")),
         }
-        for c in causes[:TOP_ROOT_CAUSES]
+        for c in chosen
     ]
 
 
@@ -155,20 +171,12 @@ def notify_budget_alerts(alerts: Iterable[Any]) -> list[NotificationDelivery]:
     return made
 
 
-def worth_notifying(anomaly: Anomaly, monitor: AnomalyMonitor) -> bool:
-    """The monitor's gate: detection records every anomaly, notifications only these. An
-    anomaly without a percent (nothing was expected) passes the percent part."""
-    percent = anomaly.impact_percent
-    return anomaly.impact >= monitor.notify_min_impact and (
-        percent is None or percent >= monitor.notify_min_percent
-    )
-
-
 def notify_anomalies(
     anomalies: Iterable[Anomaly], monitor: AnomalyMonitor
 ) -> list[NotificationDelivery]:
-    """Notify the anomalies that pass the monitor's gate, each once (an anomaly extended by
-    a later run is not sent again), and mark them notified."""
+    """Notify the anomalies that pass the monitor's gate (`worth_notifying`: impact and
+    impact percent at least the monitor's), each once (an anomaly extended by a later run
+    is not sent again), and mark them notified."""
     made: list[NotificationDelivery] = []
     now = timezone.now()
     for anomaly in anomalies:

@@ -113,20 +113,30 @@ def anomaly(impact: str, percent: str | None, **extra: Any) -> Anomaly:
 def test_an_anomaly_says_where_when_how_much_and_why(
     tenant_a: Tenant, inbox: list[Any], django_capture_on_commit_callbacks: Any
 ) -> None:
+    def cause(dimension: str, value: str, impact: str, share: str) -> dict[str, str]:
+        return {"dimension": dimension, "value": value, "label": value, "impact": impact,
+                "share": share}  # fmt: skip
+
     causes = [
-        {"dimension": "region", "value": "us-east-1", "label": "us-east-1", "impact": "40",
-         "share": "3.3"},
-        {"dimension": "usage_type", "value": "BoxUsage:p4d", "label": "BoxUsage:p4d",
-         "impact": "1185.5", "share": "96.7"},
-    ]  # fmt: skip
+        cause("service", "Amazon EC2", "1225.5", "100.0"),
+        cause("region", "us-east-1", "1185.5", "96.7"),
+        cause("region", "eu-west-1", "40", "3.3"),
+        cause("usage_type", "BoxUsage:p4d", "1000", "81.6"),
+        cause("usage_type", "BoxUsage:m5", "225.5", "18.4"),
+    ]
     found = anomaly("1225.5", "245.1", root_causes=causes)
     payload = anomaly_payload(found)
     assert payload["dimension"] == "service" and payload["label"] == "Amazon EC2"
     assert (payload["start_date"], payload["end_date"]) == ("2026-02-03", "2026-02-05")
     assert (payload["expected"], payload["actual"]) == ("500.00", "1725.50")
     assert (payload["impact"], payload["impact_percent"]) == ("1225.50", "245.1")
-    assert [c["value"] for c in payload["root_causes"]] == ["BoxUsage:p4d", "us-east-1"]
-    assert payload["root_causes"][0]["share"] == "96.7"
+    # Each dimension's contributors of 10 % or more of the impact, largest first.
+    assert [(c["dimension"], c["value"], c["share"]) for c in payload["root_causes"]] == [
+        ("service", "Amazon EC2", "100.0"),
+        ("region", "us-east-1", "96.7"),
+        ("usage_type", "BoxUsage:p4d", "81.6"),
+        ("usage_type", "BoxUsage:m5", "18.4"),
+    ]
     assert payload["link"] == f"/anomalies/{found.pk}/"
 
     monitor = AnomalyMonitor.objects.get()
@@ -137,7 +147,8 @@ def test_an_anomaly_says_where_when_how_much_and_why(
         "Cost anomaly: Service Amazon EC2 from 2026-02-03, 1,225.50 USD above expected (+245.1 %)"
     )
     assert "Impact:   +1,225.50 USD (245.1 % above expected)" in message.body
-    assert "usage type BoxUsage:p4d: +1,185.50 USD (96.7 % of the impact)" in message.body
+    assert "region us-east-1: +1,185.50 USD (96.7 % of the impact)" in message.body
+    assert "usage type BoxUsage:m5: +225.50 USD (18.4 % of the impact)" in message.body
     found.refresh_from_db()
     assert found.notified_at is not None
     assert delivery.subject_key == f"anomaly:{found.pk}"
