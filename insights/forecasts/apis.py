@@ -29,6 +29,7 @@ class ForecastApi(ScopedAPIMixin, mixins.ListModelMixin, viewsets.GenericViewSet
     query_filters = (
         choice_filter("scope", FORECAST_SCOPES, "Whose cost: the tenant's, or one series'."),
         text_filter("key", "The team's or billing unit's id, or the service's name."),
+        text_filter("label", "The team's, billing unit's or service's name."),
         choice_filter("frequency", ("daily", "monthly"), "Daily or monthly forecasts."),
     )
 
