@@ -116,8 +116,11 @@ def read_series(
     rows = _rows(dimension, metric, start, end, keys, exact=False)
     found = sorted(rows, key=lambda row: row[0])
     values = np.zeros((len(found), days))
-    for index, (_, offsets, amounts) in enumerate(found):
-        values[index, offsets] = amounts
+    if found:
+        series = np.repeat(np.arange(len(found)), [len(row[1]) for row in found])
+        offsets = np.concatenate([row[1] for row in found])
+        amounts = np.concatenate([row[2] for row in found])
+        np.add.at(values, (series, offsets), amounts)
     return SeriesSet(dimension, start, [row[0] for row in found], values)
 
 
@@ -130,7 +133,7 @@ def read_exact(
     for key, offsets, amounts in _rows(dimension, metric, start, end, keys, exact=True):
         daily = [Decimal(0)] * days
         for offset, amount in zip(offsets, amounts, strict=True):
-            daily[offset] = amount
+            daily[offset] += amount
         found[key] = Series(dimension, key, start, daily)
     return found
 
@@ -172,10 +175,11 @@ def _rows(
         table=table,
         joins=joins,
         where=where,
-        metric=sql.Identifier(metric),
+        amount=sql.SQL("c.{}{}").format(
+            sql.Identifier(metric), sql.SQL("" if exact else "::float8")
+        ),
         start=sql.SQL("%(start)s::date"),
         end=sql.SQL("%(end)s::date"),
-        cast=sql.SQL("" if exact else "::float8"),
     )
     with connection.cursor() as cursor:
         cursor.execute(statement, params)
