@@ -57,11 +57,15 @@ app.conf.update(
     accept_content=["json"],
     broker_connection_retry_on_startup=True,
     # Beat: last week's team scores of every tenant, Mondays after the weekend's bills;
-    # every tenant's budgets, daily.
+    # daily, every tenant's anomaly monitor and forecasts, then its budgets.
     beat_schedule={
         "last-week-team-scores": {
             "task": "insights.tasks.last_week_scores_everywhere",
             "schedule": crontab(minute=0, hour=6, day_of_week=1),
+        },
+        "daily-anomalies-and-forecasts": {
+            "task": "insights.tasks.daily_insights_everywhere",
+            "schedule": crontab(minute=0, hour=6),
         },
         "daily-budget-check": {
             "task": "insights.tasks.check_budgets_everywhere",
