@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run setup test lint fmt clean pdf-libs bench-ingest bench-allocate bench-invoices bench-explorer bench-scores
+.PHONY: run setup test lint fmt clean pdf-libs bench-ingest bench-allocate bench-invoices bench-explorer bench-scores bench-insights
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -69,3 +69,8 @@ bench-explorer: setup
 ## bench-scores: time one week's team scores (and recommendations) of 1,000 teams over a 10,000,000-line-item month
 bench-scores: setup
 	$(PY) -m bench.scores --rows $(or $(ROWS),10000000) --teams $(or $(TEAMS),1000)
+
+## bench-insights: anomaly detection over 10,000 daily series of 90 days (target 30 s), forecasts of 1,000 series (target 60 s)
+bench-insights: setup
+	$(PY) -m bench.insights_anomalies --series $(or $(SERIES),10000) --days 90
+	$(PY) -m bench.insights_forecasts --series $(or $(FORECASTS),1000)
