@@ -11,10 +11,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 
 from insights.forecasts.fitting import FitError, Fitted, Prediction, fit, model_for
+from insights.forecasts.month_starts import month_starts
 from insights.forecasts.series import (
     Series,
     covers_a_full_month,
@@ -210,7 +212,12 @@ def fitted_part(history: Series) -> Series:
 def fit_history(history: Series, weights_of: Fitted | None = None) -> Fitted:
     history = fitted_part(history)
     model = model_for(len(history.amounts), monthly=history.monthly)
-    return fit(history.floats(), model, weights_of=weights_of)
+    if history.monthly:
+        return fit(history.floats(), model, weights_of=weights_of)
+    values, charges = month_starts(history.start, history.floats())
+    fitted = fit(values, model, weights_of=weights_of)
+    fitted.add_month_starts(charges, history.end + timedelta(days=1))
+    return fitted
 
 
 def points(history: Series, prediction: Prediction) -> list[Point]:

@@ -12,12 +12,15 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date, timedelta
 from statistics import NormalDist
 from typing import Any
 
 import numpy as np
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+
+from insights.forecasts.month_starts import MonthStarts
 
 # The two-sided prediction intervals reported with every point.
 LEVELS = (0.80, 0.95)
@@ -67,6 +70,22 @@ class Fitted:
         self._scale = scale
         self.method = method  # the model, in words
         self.weights = weights
+        self._charges: MonthStarts | None = None
+        self._next_day: date | None = None  # the first day ahead, for a daily series
+
+    def add_month_starts(self, charges: MonthStarts | None, next_day: date) -> None:
+        """Each 1st ahead brings `charges` on top of what the model expects."""
+        self._charges, self._next_day = charges, next_day
+        if charges is not None:
+            self.method += "; each month's 1st adds its recurring charges"
+
+    def _extras(self, steps: int) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+        charges, first = self._charges, self._next_day
+        if charges is None or first is None:
+            return np.zeros(steps), np.zeros(steps)
+        days = [first + timedelta(days=step) for step in range(steps)]
+        extra = np.array([charges.on(day) for day in days])
+        return extra, np.where(extra != 0, charges.spread, 0.0)
 
     def predict(self, steps: int) -> Prediction:
         with _quiet():
@@ -78,14 +97,18 @@ class Fitted:
         # A later step is never better known than an earlier one.
         sd = np.maximum.accumulate(sd)
         normal = NormalDist()
-        half_widths = {level: (sd * normal.inv_cdf(0.5 + level / 2)).tolist() for level in LEVELS}
-        return Prediction(expected=mean.tolist(), half_widths=half_widths)
+        extra, spread = self._extras(steps)
+        half_widths = {
+            level: (sd * normal.inv_cdf(0.5 + level / 2) + spread).tolist() for level in LEVELS
+        }
+        return Prediction(expected=(mean + extra).tolist(), half_widths=half_widths)
 
     def simulate(self, steps: int, seed: int = 0) -> np.ndarray[Any, np.dtype[np.float64]]:
         """Simulated future paths, one row per step and one column per path."""
         with _quiet():
             paths = self._results.simulate_paths(steps, SIMULATED_PATHS, seed)
         values = np.asarray(paths, dtype=float).reshape(steps, SIMULATED_PATHS) * self._scale
+        values += self._extras(steps)[0][:, None]
         if not np.all(np.isfinite(values)):
             raise FitError("the simulated paths are not finite")
         return values

@@ -309,3 +309,25 @@ def test_a_month_begun_is_forecast_to_its_end() -> None:
     assert forecast_total(history[:10], date(2025, 1, 1), date(2025, 1, 31)) == NoForecast(
         "needs at least one full month of history; 10 days are loaded"
     )
+
+
+def test_a_charge_on_every_months_first_day_comes_back_on_the_first_days_ahead() -> None:
+    # About 100 a day, and a support fee of 500 on each 1st
+    jitter = noise(23, 151, 5)
+    history = daily(151, lambda i, day: 100 + jitter[i] + (500 if day.day == 1 else 0))
+
+    forecast = a_forecast(forecast_daily(history, 40, backtest_days=28))
+
+    assert forecast.method.endswith("each month's 1st adds its recurring charges")
+    by_day = {point.date: point for point in forecast.points}
+    first = by_day[date(2025, 6, 1)]
+    assert first.expected == pytest.approx(D(600), abs=D(25))
+    assert first.lower95 <= 600 <= first.upper95
+    # The days after a 1st are not lifted by it
+    others = [p.expected for p in forecast.points if p.date.day != 1]
+    assert all(D(85) < amount < D(115) for amount in others)
+    assert forecast.mape is not None and forecast.mape < D(6)
+
+    # Without such charges nothing is added
+    plain = a_forecast(forecast_daily(daily(151, lambda i, _: 100 + jitter[i]), 40))
+    assert "1st" not in plain.method
