@@ -129,6 +129,7 @@ def detection_alone(monitor: AnomalyMonitor, days: int) -> tuple[int, int]:
         found = read_series(dimension, metric=monitor.metric, start=start, end=TODAY)
         judgement = judge(
             found.values,
+            start=start,
             baseline_days=monitor.baseline_days,
             sensitivity=float(monitor.sensitivity),
             first=monitor.baseline_days,

@@ -2,8 +2,10 @@
 
 For each series and each checked day, the expected cost is the median of the previous
 `baseline_days` days, or of the same weekdays among them when the series has three weeks of
-history and its weekdays differ clearly; the spread is the scaled median absolute deviation
-around it, with a floor so that flat series do not flag cents. A day is anomalous when its
+history and its weekdays differ clearly, or of the earlier months' first days for a month's
+first day (when monthly fees and taxes are billed; not judged without one); the spread is
+the scaled median absolute deviation around it, with a floor so that flat series do not
+flag cents. A day is anomalous when its
 cost exceeds expected by more than `sensitivity` spreads and by a material amount; runs of
 anomalous days are one anomaly each.
 
@@ -31,16 +33,19 @@ WEEKLY_MIN_SPREADS = 4  # ... and by this many spreads about them
 CHART_DAYS_BEFORE = 14
 CHUNK = 1024  # series judged at once (bounds memory: chunk x days x baseline floats)
 PERCENT = Decimal("0.1")
+# What a day's expected cost is the median of: the baseline's days, its same weekdays, or
+# the earlier months' first days.
+ALL_DAYS, WEEKDAY, MONTH_FIRSTS = 0, 1, 2
 
 
 @dataclass(frozen=True)
 class Judgement:
     """Per series (rows) and checked day (columns, from `first`): the expected cost,
-    whether the same weekdays gave it, and whether the day is anomalous."""
+    what it is the median of, and whether the day is anomalous."""
 
     first: int
     expected: np.ndarray
-    weekly: np.ndarray
+    basis: np.ndarray  # ALL_DAYS, WEEKDAY or MONTH_FIRSTS
     anomalous: np.ndarray
 
     def spans(self, row: int) -> list[tuple[int, int]]:
@@ -85,25 +90,29 @@ class Found:
     baselines: tuple[tuple[date, tuple[date, ...]], ...] = ()
 
 
-def judge(values: np.ndarray, *, baseline_days: int, sensitivity: float, first: int) -> Judgement:
-    """Judge days `first`.. of each series (rows of `values`, one column per day); each
-    checked day needs its `baseline_days` before it, so `first` >= `baseline_days`."""
+def judge(
+    values: np.ndarray, *, start: date, baseline_days: int, sensitivity: float, first: int
+) -> Judgement:
+    """Judge days `first`.. of each series (rows of `values`, one column per day from
+    `start`); each checked day needs its `baseline_days` before it, so `first` >=
+    `baseline_days`."""
     if first < baseline_days:
         raise ValueError(f"day {first} has no {baseline_days} days of baseline before it")
+    firsts = month_firsts(start, values.shape[1])
     parts = [
-        _judge_chunk(values[i : i + CHUNK], baseline_days, sensitivity, first)
+        _judge_chunk(values[i : i + CHUNK], baseline_days, sensitivity, first, firsts)
         for i in range(0, max(len(values), 1), CHUNK)
     ]
     return Judgement(
         first=first,
         expected=np.concatenate([p[0] for p in parts]),
-        weekly=np.concatenate([p[1] for p in parts]),
+        basis=np.concatenate([p[1] for p in parts]),
         anomalous=np.concatenate([p[2] for p in parts]),
     )
 
 
 def _judge_chunk(
-    values: np.ndarray, baseline: int, sensitivity: float, first: int
+    values: np.ndarray, baseline: int, sensitivity: float, first: int, firsts: list[int]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     count, days = values.shape
     checked = days - first
@@ -131,12 +140,24 @@ def _judge_chunk(
     )
     expected = np.where(weekly, _nanmedian(same_day_values), overall)
     mad = np.where(weekly, weekday_mad, overall_mad)
+    basis = np.where(weekly, WEEKDAY, ALL_DAYS).astype(np.int8)
+    judged = (first + np.arange(checked))[None, :] - first_cost[:, None] >= MIN_HISTORY_DAYS
+    # A month's first day (fees, taxes) also against the earlier first days, the higher
+    # expectation counting; not judged without an earlier first day.
+    for day in (d for d in firsts if d >= first):
+        earlier = history[:, [d for d in firsts if d < day]]
+        column = day - first
+        monthly = _nanmedian(earlier)
+        higher = monthly > expected[:, column]
+        expected[higher, column] = monthly[higher]
+        mad[higher, column] = _nanmedian(np.abs(earlier - monthly[:, None]))[higher]
+        basis[higher, column] = MONTH_FIRSTS
+        judged[:, column] &= ~np.isnan(monthly)
     spread = np.maximum(MAD_SCALE * mad, np.maximum(SPREAD_FLOOR_SHARE * expected, SPREAD_FLOOR))
     actual = values[:, first:]
     excess = actual - expected
-    judged = (first + np.arange(checked))[None, :] - first_cost[:, None] >= MIN_HISTORY_DAYS
     anomalous = judged & (excess > sensitivity * spread) & (excess >= MATERIAL_EXCESS)
-    return np.nan_to_num(expected), weekly, anomalous
+    return np.nan_to_num(expected), basis, anomalous
 
 
 def _weekday_pattern(history: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -166,10 +187,19 @@ def _nanmedian(windows: np.ndarray) -> np.ndarray:
     return np.where(counts > 0, (lower + upper) / 2, np.nan)
 
 
-def baseline_indexes(day: int, first_cost: int, baseline: int, weekly: bool) -> list[int]:
-    """The days whose median is day `day`'s expected cost."""
+def month_firsts(start: date, days: int) -> list[int]:
+    """The indexes of the months' first days among `days` days from `start`."""
+    return [n for n in range(days) if (start + timedelta(days=n)).day == 1]
+
+
+def baseline_indexes(
+    day: int, first_cost: int, baseline: int, basis: int, firsts: Sequence[int] = ()
+) -> list[int]:
+    """The days whose median is day `day`'s expected cost, on `basis`."""
+    if basis == MONTH_FIRSTS:
+        return [d for d in firsts if first_cost <= d < day]
     earliest = max(day - baseline, first_cost, 0)
-    if weekly:
+    if basis == WEEKDAY:
         return [d for d in range(day - 7, earliest - 1, -7)]
     return list(range(earliest, day))
 
@@ -188,18 +218,19 @@ def measure(
     *,
     start: date,
     span: tuple[int, int],
-    weekly: Sequence[bool],
+    basis: Sequence[int],
     first: int,
     baseline_days: int,
 ) -> Found:
     """The exact figures of the anomaly of days `span` (indexes into `amounts`, which
-    start on `start`), judged with `weekly` from day `first` on, and its chart: the
+    start on `start`), judged on `basis` from day `first` on, and its chart: the
     `CHART_DAYS_BEFORE` days before it through its end."""
     first_cost = next((i for i, a in enumerate(amounts) if a != 0), len(amounts))
+    firsts = month_firsts(start, len(amounts))
 
     def indexes(day: int) -> list[int]:
-        use_weekly = day >= first and bool(weekly[day - first])
-        return baseline_indexes(day, first_cost, baseline_days, use_weekly)
+        used = int(basis[day - first]) if day >= first else ALL_DAYS
+        return baseline_indexes(day, first_cost, baseline_days, used, firsts)
 
     def expected_on(day: int) -> Decimal | None:
         found = indexes(day)
@@ -246,7 +277,9 @@ def detect(
         return []
     values = np.array([[float(a) for a in series[k]] for k in keys], dtype=float)
     first = baseline_days if first is None else first
-    judgement = judge(values, baseline_days=baseline_days, sensitivity=sensitivity, first=first)
+    judgement = judge(
+        values, start=start, baseline_days=baseline_days, sensitivity=sensitivity, first=first
+    )
     found = []
     for row in judgement.flagged_rows():
         for span in judgement.spans(row):
@@ -256,7 +289,7 @@ def detect(
                     series[keys[row]],
                     start=start,
                     span=span,
-                    weekly=judgement.weekly[row].tolist(),
+                    basis=judgement.basis[row].tolist(),
                     first=first,
                     baseline_days=baseline_days,
                 )

@@ -113,6 +113,7 @@ def _find(
     outcome.series += len(series.keys)
     judgement = judge(
         series.values,
+        start=start,
         baseline_days=baseline,
         sensitivity=float(monitor.sensitivity),
         first=baseline,
@@ -132,7 +133,7 @@ def _find(
                 exact[key].amounts,
                 start=start,
                 span=span,
-                weekly=judgement.weekly[row].tolist(),
+                basis=judgement.basis[row].tolist(),
                 first=baseline,
                 baseline_days=baseline,
             )

@@ -70,9 +70,20 @@ def test_series_without_a_spike_yield_nothing_flat_noisy_weekly_or_new() -> None
         "sunday batch": [D("300") if day.weekday() == 6 else D("100") for day in days()],
         "new from day 50": [D(0)] * 50 + [D("40")] * 40,
         "falling": [D(200 - n) for n in range(90)],
+        "monthly fees": [D("310") if day.day == 1 else D("10") for day in days()],
     }
 
     assert detect(series, start=START) == []
+
+
+def test_a_months_first_day_is_judged_against_the_earlier_first_days() -> None:
+    series = [D("310") if day.day == 1 else D("10") for day in days()]
+    series[59] = D("700")  # 1 March: fees of 300 more than on 1 January and 1 February
+
+    [found] = detect({"fees": series}, start=START)
+
+    assert found.start == found.end == date(2026, 3, 1)
+    assert (found.expected, found.impact) == (D("310"), D("390"))
 
 
 def test_a_spike_on_a_weekday_of_a_weekly_pattern_is_found_against_that_weekday() -> None:
