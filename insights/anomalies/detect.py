@@ -147,6 +147,9 @@ def _judge_chunk(
     for day in (d for d in firsts if d >= first):
         earlier = history[:, [d for d in firsts if d < day]]
         column = day - first
+        if earlier.shape[1] == 0:  # no earlier first day in the window: not judged
+            judged[:, column] = False
+            continue
         monthly = _nanmedian(earlier)
         higher = monthly > expected[:, column]
         expected[higher, column] = monthly[higher]

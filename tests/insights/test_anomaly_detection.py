@@ -311,3 +311,12 @@ def test_the_command_and_the_task_run_the_tenants_monitor(estate: dict[str, Team
     assert "impact 300.00 USD (1000.0 %)" in printed
     assert "region eu-west-1: 100.0 % of the impact" in printed
     assert detect_anomalies_task.run("alpha", "2026-03-01") == 0
+
+
+def test_a_months_first_day_without_an_earlier_one_in_the_window_is_not_judged() -> None:
+    # From 4 February, day 25 is 1 March: no first day before it in the window.
+    values = [Decimal("10.00")] * 25 + [Decimal("90.00"), Decimal("10.00")]
+    assert detect({"x": values}, start=date(2026, 2, 4), baseline_days=21, first=25) == []
+    # The same cost on 2 March is an anomaly.
+    found = detect({"x": values}, start=date(2026, 2, 5), baseline_days=21, first=25)
+    assert [(f.start, f.actual) for f in found] == [(date(2026, 3, 2), Decimal("90.00"))]

@@ -6,7 +6,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django_tenants.utils import schema_context
 
-from insights.anomalies.run import detect_anomalies
+from insights.anomalies.tasks import detect_and_notify
 from insights.models import Anomaly, AnomalyMonitor
 from portal.tenants.models import Tenant
 
@@ -21,7 +21,8 @@ def _day(text: str) -> date:
 class Command(BaseCommand):
     help = (
         "Run the tenant's anomaly monitor over the days before today (or --today) and print "
-        "the anomalies that are new or go on longer than known."
+        "the anomalies that are new or go on longer than known; those past the monitor's "
+        "alert thresholds are notified, as the nightly run does."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -36,7 +37,7 @@ class Command(BaseCommand):
             if not AnomalyMonitor.objects.filter(active=True).exists():
                 self.stdout.write("No active anomaly monitor.")
                 return
-            found = detect_anomalies(today)
+            found = detect_and_notify(today)
             self.stdout.write(f"{len(found)} new or extended anomalies.")
             for anomaly in found:
                 self._print(anomaly)
