@@ -9,6 +9,7 @@ import os
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -117,12 +118,16 @@ def outlooks(
         list(zip(many[i : i + size], last_days[i : i + size], strict=True))
         for i in range(0, len(many), size)
     ]
-    # Spawned, not forked: the parent may hold database connections and threads.
-    with (
-        _single_threaded_blas(),
-        ProcessPoolExecutor(max_workers=count, mp_context=get_context("spawn")) as pool,
-    ):
-        return [found for chunk in pool.map(_outlook_chunk, chunks) for found in chunk]
+    try:
+        # Spawned, not forked: the parent may hold database connections and threads.
+        with (
+            _single_threaded_blas(),
+            ProcessPoolExecutor(max_workers=count, mp_context=get_context("spawn")) as pool,
+        ):
+            return [found for chunk in pool.map(_outlook_chunk, chunks) for found in chunk]
+    except (AssertionError, BrokenProcessPool, OSError):
+        # A process that may not start others (a daemonic one) forecasts them itself.
+        return [outlook(days, last) for days, last in zip(many, last_days, strict=True)]
 
 
 @contextmanager

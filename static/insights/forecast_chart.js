@@ -39,6 +39,9 @@
       start = addDays(last, 1 - SHOWN.daily);
       end = addDays(last, 1);
     }
+    // Not before the history the forecast read: a series younger than the stretch shown
+    // would start with days that cost nothing because there was nothing yet.
+    if (row.history_from && row.history_from > start) start = row.history_from;
     const params = new URLSearchParams({ start, end, granularity: row.frequency, limit: "1" });
     if (card.dataset.filter) params.append("filter", card.dataset.filter);
     return `${card.dataset.costsApi}?${params}`;
@@ -129,6 +132,16 @@
     });
   }
 
+  const DAY = new Intl.DateTimeFormat("en-US", { month: "short", day: "numeric", year: "numeric", timeZone: "UTC" });
+  const MONTH = new Intl.DateTimeFormat("en-US", { month: "long", year: "numeric", timeZone: "UTC" });
+
+  // "2026-07-01" -> "Jul 1, 2026" (daily) or "July 2026" (monthly), as the template says it.
+  function historyDate(text, frequency) {
+    if (!text) return "";
+    const [y, m, d] = text.split("-").map(Number);
+    return (frequency === "monthly" ? MONTH : DAY).format(new Date(Date.UTC(y, m - 1, d || 1)));
+  }
+
   function factsText(row) {
     const box = document.createElement("div");
     box.className = "forecast-facts";
@@ -152,7 +165,9 @@
     } else {
       add(`No backtest error: ${row.backtest_note}.`, true);
     }
-    add(`Method: ${row.method}; from the billed cost of ${row.history_from} to ${row.history_to}.`, true);
+    const from = historyDate(row.history_from, row.frequency);
+    const to = historyDate(row.history_to, row.frequency);
+    add(`Method: ${row.method}; from the billed cost of ${from} to ${to}.`, true);
     return box;
   }
 
@@ -164,6 +179,7 @@
       rows[facts.dataset.forecastFacts] = {
         frequency: facts.dataset.forecastFacts,
         currency: facts.dataset.currency,
+        history_from: facts.dataset.historyFrom,
         history_to: facts.dataset.historyTo,
         reason: facts.dataset.reason,
         points: script ? JSON.parse(script.textContent) : [],
