@@ -13,6 +13,7 @@ from insights.budgets.check import budgets_check
 from insights.budgets.services import budget_create
 from insights.budgets.spend import budget_spend, tenant_reader
 from insights.models import Budget
+from insights.notifications.payloads import notify_budget_alerts
 from invoices.models import BillingUnit
 from portal.demo import data
 
@@ -25,10 +26,11 @@ TIGHT_TEAM = "Data"
 
 
 def ensure_budgets(*, actor: Any, today: date, made: Any) -> None:
-    """The demo's budgets (made once), then the day's threshold check."""
+    """The demo's budgets (made once), then the day's threshold check, notified."""
     if not Budget.objects.exists():
         _create_budgets(actor, today, made)
     fired = budgets_check(today)
+    notify_budget_alerts(fired)
     if fired:
         made(f"{len(fired)} budget alert(s)")
 

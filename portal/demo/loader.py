@@ -43,6 +43,7 @@ from portal.demo.metrics import ensure_business_metrics
 from portal.demo.recommendations import ensure_imported_recommendations
 from portal.demo.scores import ensure_team_scores
 from portal.demo.teams import ensure_team_costs
+from portal.demo.watching import ensure_anomalies_and_forecasts, ensure_notification_endpoint
 from portal.tenants.models import Domain, Tenant
 from portal.tenants.services import tenant_create
 from portal.users.models import Role, User
@@ -98,7 +99,9 @@ def load_demo(
         ensure_team_scores(actor=admin, today=today, made=load.made)
         ensure_business_metrics(actor=admin, today=today, made=load.made)
         ensure_invoicing(actor=admin, today=today, made=load.made)
+        ensure_notification_endpoint(actor=admin, made=load.made)
         ensure_budgets(actor=admin, today=today, made=load.made)
+        ensure_anomalies_and_forecasts(today=today, made=load.made)
     return load
 
 

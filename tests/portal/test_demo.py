@@ -30,7 +30,14 @@ from billing.models import (
     TransferStatus,
 )
 from insights.budgets.spend import budget_spend
-from insights.models import Budget, BudgetAlert, TeamCostBinding
+from insights.models import (
+    Anomaly,
+    Budget,
+    BudgetAlert,
+    NotificationDelivery,
+    StoredForecast,
+    TeamCostBinding,
+)
 from invoices.models import Invoice, InvoiceStatus
 from portal.audit.models import AuditEntry
 from portal.demo import data, loader
@@ -270,13 +277,37 @@ def test_the_data_teams_budget_stands_past_its_90_percent_threshold(
         }
 
 
+def test_the_monitor_found_the_gpu_spike_with_its_root_cause(demo: DemoLoad, db: Any) -> None:
+    with schema_context(SCHEMA):
+        found = Anomaly.objects.filter(dimension="team", key="Data")
+        team = found.get(start_date=date(2026, 1, 22))
+        assert (team.start_date, team.end_date) == (date(2026, 1, 22), date(2026, 1, 24))
+        spike = Decimal("12.24") * 24 * 2 * 3
+        assert spike * Decimal("0.9") <= team.impact <= spike * Decimal("1.1")
+        usage = [c for c in team.root_causes if c["dimension"] == "usage_type"]
+        assert usage[0]["value"] == "BoxUsage:p3.8xlarge" and Decimal(usage[0]["share"]) > 90
+        assert NotificationDelivery.objects.filter(subject_key=f"anomaly:{team.pk}").exists()
+
+
+def test_forecasts_are_there_for_the_tenant_and_each_team(demo: DemoLoad, db: Any) -> None:
+    with schema_context(SCHEMA):
+        daily = StoredForecast.objects.filter(frequency="daily", reason="")
+        assert {f.scope for f in daily} >= {"tenant", "team", "service"}
+        assert {f.label for f in daily if f.scope == "team"} == {"Platform", "Data", "Web"}
+        tenant = daily.get(scope="tenant")
+        assert len(tenant.points) == 92 and tenant.mape is not None
+
+
 # Last: it changes the demo the tests above look at.
 def test_a_load_next_month_completes_this_month_and_invoices_it(demo: DemoLoad, db: Any) -> None:
     again = load_demo(schema=SCHEMA, name="Demo", domain=HOST, today=date(2026, 2, 1))
 
     # January's two bills in full, its two categories allocated again, the business metrics
     # of its last day, its invoice run.
-    assert len(again.created) == 6, again.created
+    # Then the anomaly monitor over the bills and forecasts from them again.
+    made = [c for c in again.created if not c.endswith((" anomalies", " forecasts"))]
+    assert len(made) == 6, again.created
+    assert again.created[-1].endswith(" forecasts")
     with schema_context(SCHEMA):
         january = LoadedPeriod.objects.filter(billing_period_start=JANUARY)
         assert sorted(p.rows for p in january) == [data.COST_ROWS, data.COST_ROWS + SPIKE_ROWS]
