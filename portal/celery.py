@@ -9,6 +9,8 @@ from celery.schedules import crontab
 from kombu import Exchange, Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+# Forecast fitting runs one series a process; BLAS threads on top only fight for the cores.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 QUEUES = ("ingest", "allocation", "invoices", "default")
 # Redis and SQS give a message that was taken but not acknowledged to another worker after

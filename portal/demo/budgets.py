@@ -62,16 +62,17 @@ def _create_budgets(actor: Any, today: date, made: Any) -> None:
     made(f"budget Whole estate of {yearly} USD a year")
     unit = BillingUnit.objects.filter(end_customer__isnull=False).first()
     if unit is not None:
-        quarterly = _rounded(max(month.actual, Decimal(100)) * Decimal("1.5"))
         budget = Budget(
             name=f"{unit.name} quarterly",
             scope=Budget.Scope.BILLING_UNIT,
             billing_unit=unit,
-            period="quarterly",
-            amount=quarterly,
+            amount=0,
         )
+        previous = budget_spend(budget, month_end, reader)  # monthly: the last full month
+        budget.period = "quarterly"
+        budget.amount = _rounded(max(previous.actual, Decimal(100)) * 3 * Decimal("1.2"))
         budget_create(actor=actor, thresholds=STANDARD_THRESHOLDS, **_fields(budget))
-        made(f"budget {budget.name} of {quarterly} USD")
+        made(f"budget {budget.name} of {budget.amount} USD")
 
 
 def _tight_amount(draft: Budget, today: date, reader: Any, *, fallback: Decimal) -> Decimal:
