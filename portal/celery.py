@@ -6,6 +6,7 @@ import os
 
 from celery import Celery
 from celery.schedules import crontab
+from celery.signals import worker_process_init
 from kombu import Exchange, Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
@@ -76,3 +77,17 @@ app.conf.update(
     },
 )
 app.autodiscover_tasks()
+
+
+@worker_process_init.connect
+def drop_inherited_broker_connections(**kwargs: object) -> None:
+    """A pool process is forked from the worker with the SQLAlchemy broker's engines
+    (kombu caches them on the class) and their open connections: a task that queues
+    another (e.g. after an ingest) would talk on the parent's connection and corrupt both.
+    Each process opens its own instead."""
+    try:
+        from kombu.transport.sqlalchemy import Channel
+    except ImportError:  # SQLAlchemy not installed: another broker
+        return
+    for engine, _session in list(Channel._engines.values()):
+        engine.dispose(close=False)
