@@ -38,6 +38,10 @@ class ErrorSerializer(serializers.Serializer[Any]):
     )
 
 
+# The 415 of operations that read a JSON body only.
+NOT_JSON = OpenApiResponse(ErrorSerializer, description="A body that is not JSON.")
+
+
 class ExactDecimalFieldSchema(OpenApiSerializerFieldExtension):
     """An exact amount travels as decimal text, never as a JSON number."""
 

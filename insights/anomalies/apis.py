@@ -8,7 +8,7 @@ from typing import Any
 
 from django.db import models
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -30,14 +30,13 @@ from insights.anomalies.serializers import (
 )
 from insights.models import Anomaly, AnomalyMonitor
 from insights.models.anomalies import ANOMALY_DIMENSIONS, AnomalyQuerySet
-from portal.api_schema import ErrorSerializer
+from portal.api_schema import NOT_JSON
 from portal.core.apis import ScopedAPIMixin
 from portal.core.errors import ApplicationError
 from portal.core.filters import choice_filter
 from portal.core.parsers import BoundedJSONParser
 from portal.core.permissions import ADMIN_ONLY
 
-NOT_JSON = OpenApiResponse(ErrorSerializer, description="A body that is not JSON.")
 DATE_PARAMETERS = [
     OpenApiParameter(
         "start", OpenApiTypes.DATE, description="Only anomalies with a day on or after it."

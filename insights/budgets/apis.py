@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.timezone import localdate
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -23,11 +23,9 @@ from insights.budgets.serializers import (
     BudgetSerializer,
 )
 from insights.models import Budget, BudgetAlert
-from portal.api_schema import ErrorSerializer
+from portal.api_schema import NOT_JSON
 from portal.core.apis import ScopedAPIMixin
 from portal.core.parsers import BoundedJSONParser
-
-NOT_JSON = OpenApiResponse(ErrorSerializer, description="A body that is not JSON.")
 
 
 class BudgetApi(

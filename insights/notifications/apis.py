@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -21,13 +21,11 @@ from insights.notifications.serializers import (
     NotificationEndpointSerializer,
     NotificationEndpointWithSecretSerializer,
 )
-from portal.api_schema import ErrorSerializer
+from portal.api_schema import NOT_JSON
 from portal.core.apis import ScopedAPIMixin
 from portal.core.filters import choice_filter, id_filter
 from portal.core.parsers import BoundedJSONParser
 from portal.core.permissions import ADMIN_ONLY
-
-NOT_JSON = OpenApiResponse(ErrorSerializer, description="A body that is not JSON.")
 
 
 class NotificationEndpointApi(
