@@ -25,6 +25,7 @@ from billing.models import (
 )
 from billing.models.transfers import TransferStatus
 from billing.selectors import latest_cost_day
+from insights.models import Anomaly, Budget, BudgetAlert
 from insights.query import (
     MAX_LIMIT,
     OTHERS,
@@ -44,6 +45,7 @@ CHART_GROUPS = 6  # the chart's stacks: the largest six, the rest as "Others"
 MOVERS = 5
 LOADED_BILLS = 6
 INVOICES = 5
+ANOMALY_DAYS = 14  # anomalies still worth a look on the home page
 # What each role's cost is: an end customer sees its resale price, and only that.
 METRIC_LABELS = {"billed_cost": "Billed cost", "resale": "Cost", "margin": "Margin"}
 
@@ -229,7 +231,7 @@ def _tenant_home(user: Any, today: date) -> Home:
         user, top_movers(_ask(user, today, group_by=("account",), limit=MAX_LIMIT))
     )
     home.loaded_bills = loaded_bills(user)
-    home.attention = attention_for(user)
+    home.attention = attention_for(user) + watch_attention(user, today)
     return home
 
 
@@ -267,6 +269,7 @@ def _team_lead_home(user: Any, today: date) -> Home:
         chart_label="team",
         service_movers=top_movers(_ask(user, today, group_by=("service",), limit=MAX_LIMIT)),
         teams=[TeamLine(team=team, total=totals.get(team.name)) for team in teams],
+        attention=watch_attention(user, today),
     )
 
 
@@ -327,6 +330,41 @@ def attention_for(user: Any) -> list[AttentionItem]:
             AttentionItem(
                 f"{drafts} draft invoice{'s' if drafts > 1 else ''} not issued yet.",
                 f"{reverse('invoice-list')}?status={InvoiceStatus.DRAFT}",
+            )
+        )
+    return items
+
+
+def watch_attention(user: Any, today: date) -> list[AttentionItem]:
+    """Budgets past a threshold this month and recent anomalies nobody has reviewed."""
+    items = []
+    alerted = sorted(
+        set(
+            BudgetAlert.objects.filter(
+                threshold__budget__in=Budget.objects.visible_to(user),
+                fired_at__date__gte=today.replace(day=1),
+            ).values_list("threshold__budget__name", flat=True)
+        )
+    )
+    if alerted:
+        names = ", ".join(alerted[:3]) + (" and more" if len(alerted) > 3 else "")
+        plural = len(alerted) > 1
+        items.append(
+            AttentionItem(
+                f"{len(alerted)} budget{'s' if plural else ''} crossed a threshold this "
+                f"month: {names}.",
+                reverse("budget-list"),
+            )
+        )
+    recent = Anomaly.objects.visible_to(user).filter(
+        feedback=Anomaly.Feedback.OPEN, end_date__gte=today - timedelta(days=ANOMALY_DAYS)
+    )
+    if count := recent.count():
+        items.append(
+            AttentionItem(
+                f"{count} cost anomal{'ies' if count > 1 else 'y'} of the last "
+                f"{ANOMALY_DAYS} days not reviewed yet.",
+                f"{reverse('anomaly-list')}?feedback={Anomaly.Feedback.OPEN}",
             )
         )
     return items
