@@ -113,6 +113,7 @@ def interrupt(signum: int, frame: FrameType | None) -> None:
 def main(argv: list[str]) -> int:
     port = parse_port(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+    os.environ.setdefault("PORTAL_SITE_PORT", str(port))  # for links in e-mails
     embedded = not os.environ.get("DATABASE_URL")
     if embedded:
         embedded_database_url()  # starts it if needed, and holds it until this process exits

@@ -42,7 +42,8 @@ def site_url(path: str) -> str:
     if not domain or not path:
         return path
     scheme = "https" if getattr(settings, "HTTPS", True) else "http"
-    return f"{scheme}://{domain}{path}"
+    port = getattr(settings, "SITE_PORT", "")
+    return f"{scheme}://{domain}{f':{port}' if port else ''}{path}"
 
 
 def _budget_text(p: dict[str, Any]) -> list[str]:

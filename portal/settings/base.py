@@ -117,6 +117,9 @@ WSGI_APPLICATION = "portal.wsgi.application"
 
 # Security: plain HTTP only where PORTAL_HTTPS=0 is set (the local `make run`).
 HTTPS = env_bool("PORTAL_HTTPS", True)
+# The port of the tenants' sites in links sent from the background (e-mails, webhooks),
+# when it is not the scheme's own (the local `make run`).
+SITE_PORT = os.environ.get("PORTAL_SITE_PORT", "")
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
 SESSION_COOKIE_HTTPONLY = True

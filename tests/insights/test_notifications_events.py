@@ -14,6 +14,7 @@ from billing.services.customers import team_create
 from insights.budgets.services import budget_create
 from insights.models import Anomaly, AnomalyMonitor, BudgetAlert, NotificationDelivery
 from insights.notifications import tasks
+from insights.notifications.messages import site_url
 from insights.notifications.payloads import (
     anomaly_payload,
     budget_alert_payload,
@@ -168,3 +169,12 @@ def test_only_anomalies_past_the_monitors_impact_and_percent_are_notified(
     assert len(inbox) == 1
     small.refresh_from_db()
     assert small.notified_at is None
+
+
+def test_links_carry_the_sites_port_when_it_is_not_the_schemes_own(
+    tenant_a: Any, settings: Any
+) -> None:
+    settings.HTTPS, settings.SITE_PORT = False, "8000"
+    assert site_url("/budgets/3/") == "http://alpha.test.localhost:8000/budgets/3/"
+    settings.HTTPS, settings.SITE_PORT = True, ""
+    assert site_url("/budgets/3/") == "https://alpha.test.localhost/budgets/3/"
