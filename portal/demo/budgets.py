@@ -1,6 +1,6 @@
 """Demo budgets: the whole estate's year, each team's month and the end customer's quarter.
-The Data team's month is sized from its own cost so far, so that it stands past its 90 %
-threshold whatever day the demo is loaded on (its GPU spike helps)."""
+The Data team's is sized from its own cost so far (of the month, or of the quarter early in a
+month), so that it stands past its 90 % threshold whatever day the demo is loaded on."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 from billing.models import Team
 from insights.budgets.check import budgets_check
 from insights.budgets.services import budget_create
-from insights.budgets.spend import budget_spend, tenant_reader
+from insights.budgets.spend import budget_spend, period_of, tenant_reader
 from insights.models import Budget
 from insights.notifications.payloads import notify_budget_alerts
 from invoices.models import BillingUnit
@@ -23,6 +23,7 @@ STANDARD_THRESHOLDS = [
     {"kind": "percent", "value": "150", "basis": "actual"},
 ]
 TIGHT_TEAM = "Data"
+MIN_SIZING_DAYS = 10
 
 
 def ensure_budgets(*, actor: Any, today: date, made: Any) -> None:
@@ -44,7 +45,7 @@ def _create_budgets(actor: Any, today: date, made: Any) -> None:
         previous = budget_spend(draft, month_end, reader)
         amount = _rounded(max(previous.actual, Decimal(100)) * Decimal("1.4"))
         if team.name == TIGHT_TEAM:
-            amount = _tight_amount(draft, today, reader, fallback=amount)
+            amount = _tighten(draft, today, reader, fallback=amount)
         draft.amount = amount
         budget_create(actor=actor, thresholds=STANDARD_THRESHOLDS, **_fields(draft))
         made(f"budget {draft.name} of {amount} USD")
@@ -75,8 +76,18 @@ def _create_budgets(actor: Any, today: date, made: Any) -> None:
         made(f"budget {budget.name} of {budget.amount} USD")
 
 
-def _tight_amount(draft: Budget, today: date, reader: Any, *, fallback: Decimal) -> Decimal:
-    """An amount the month's cost so far has passed 90 % of, but not 100 %."""
+def _tighten(draft: Budget, today: date, reader: Any, *, fallback: Decimal) -> Decimal:
+    """An amount the period's cost so far has passed 90 % of, but not 100 %: of the
+    month, or early in a month of the quarter or year, so that it is sized on weeks of
+    cost rather than a few days (then the draft's period and name change too)."""
+    for period in ("monthly", "quarterly", "yearly"):
+        draft.period = period
+        start, _ = period_of(draft, today)
+        if (today - start).days > MIN_SIZING_DAYS:
+            break
+    else:
+        draft.period = "monthly"
+    draft.name = f"{draft.team.name if draft.team else draft.name} {draft.period}"
     actual = budget_spend(draft, today, reader).actual
     if actual <= 0:
         return fallback
