@@ -63,8 +63,9 @@ def _check_monthly(amounts: Any) -> None:
 
 
 def _thresholds(budget: Budget, thresholds: list[dict[str, Any]]) -> None:
-    budget.thresholds.all().delete()
-    seen: set[tuple[str, Decimal, str]] = set()
+    """Make the budget's thresholds these. A threshold kept keeps its row and so its
+    alerts: editing a budget does not fire again what fired in this period."""
+    wanted: dict[tuple[str, Decimal, str], BudgetThreshold] = {}
     for index, spec in enumerate(thresholds):
         threshold = BudgetThreshold(
             budget=budget,
@@ -83,13 +84,18 @@ def _thresholds(budget: Budget, thresholds: list[dict[str, Any]]) -> None:
                 code="invalid",
                 field=f"thresholds[{index}].{field}",
             ) from error
-        if (threshold.kind, threshold.value, threshold.basis) in seen:
+        key = (threshold.kind, threshold.value, threshold.basis)
+        if key in wanted:
             raise ApplicationError(
                 f"thresholds[{index}]: {threshold} is listed twice.",
                 code="invalid",
                 field=f"thresholds[{index}]",
             )
-        seen.add((threshold.kind, threshold.value, threshold.basis))
+        wanted[key] = threshold
+    for existing in budget.thresholds.all():
+        if wanted.pop((existing.kind, existing.value, existing.basis), None) is None:
+            existing.delete()
+    for threshold in wanted.values():
         threshold.save()
 
 

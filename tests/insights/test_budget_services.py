@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -9,7 +10,7 @@ import pytest
 
 from billing.models import Team
 from insights.budgets.services import budget_create, budget_delete, budget_update
-from insights.models import Budget
+from insights.models import Budget, BudgetAlert
 from portal.audit.models import AuditEntry
 from portal.core.errors import ApplicationError
 from portal.users.models import Role
@@ -98,3 +99,29 @@ def test_a_threshold_listed_twice_is_refused() -> None:
             amount=Decimal("10"),
             thresholds=[{"value": "90.0"}, {"value": "90"}],
         )
+
+
+def test_an_edit_keeps_the_thresholds_it_keeps_and_their_alerts() -> None:
+    budget = budget_create(actor=None, name="All", amount=Decimal("10"), thresholds=THRESHOLDS)
+    kept = budget.thresholds.get(value=90)
+    alert = BudgetAlert.objects.create(
+        threshold=kept,
+        period_start=date(2026, 1, 1),
+        budget_amount=Decimal("10"),
+        actual=Decimal("9.5"),
+        currency="USD",
+    )
+
+    budget_update(
+        actor=None,
+        budget=budget,
+        name="All of it",
+        thresholds=[{"value": "90.00"}, {"value": "120", "basis": "forecast"}],
+    )
+
+    assert budget.thresholds.get(value=90).pk == kept.pk
+    assert BudgetAlert.objects.filter(pk=alert.pk).exists()  # it does not fire again
+    assert sorted(str(t) for t in budget.thresholds.all()) == [
+        "120 % of forecast spend",
+        "90 % of actual spend",
+    ]
