@@ -49,11 +49,8 @@ def check_budgets(schema_name: str) -> int:
     """Fire the tenant's crossed budget thresholds (each once per period) and notify the
     endpoints subscribed; safe to repeat, as a threshold fired in a period fires no more."""
     from insights.budgets.check import budgets_check
-    from insights.notifications.payloads import notify_budget_alerts
 
-    fired = budgets_check(timezone.localdate())
-    notify_budget_alerts(fired)
-    return len(fired)
+    return len(budgets_check(timezone.localdate()))
 
 
 def tenant_schemas() -> list[str]:

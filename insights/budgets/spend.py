@@ -18,10 +18,12 @@ from insights.forecasts import MAX_HORIZON_DAYS, TotalForecast, forecast_total
 from insights.models import Budget
 from insights.query import CostQuery, add_months
 from insights.selectors import cost_explorer
+from portal.core.errors import ApplicationError
 from portal.users.roles import Role
 
 PERIOD_MONTHS = {"monthly": 1, "quarterly": 3, "yearly": 12}
-HISTORY_MONTHS = 36
+# A daily forecast reads its last year: the history read before the period.
+HISTORY_MONTHS = 12
 
 
 @dataclass(frozen=True)
@@ -82,42 +84,52 @@ def budget_spend(budget: Budget, today: date, reader: Any = None) -> Spend:
     amount = budget_amount(budget, start, end)
     if through <= start:
         return Spend(start, end, amount, Decimal(0), None, "USD")
-    # The period so far and up to 36 months before it: the forecast's history.
-    query = CostQuery(
-        start=add_months(start, -HISTORY_MONTHS),
-        end=through,
+    reader = reader or tenant_reader()
+    answer = cost_explorer(user=reader, query=_daily(budget, start, through))
+    actual = answer.total
+    forecast = _forecast(budget, reader, start, end, through, actual)
+    return Spend(start, end, amount, actual, forecast, answer.currency)
+
+
+def _daily(budget: Budget, start: date, end: date) -> CostQuery:
+    return CostQuery(
+        start=start,
+        end=end,
         granularity="daily",
         metric=budget.metric,
         filters=budget_filters(budget),
     )
-    answer = cost_explorer(user=reader or tenant_reader(), query=query)
-    by_day: dict[date, Decimal] = {}
-    for group in answer.groups:
-        for point in group.series:
-            by_day[point.date] = by_day.get(point.date, Decimal(0)) + point.amount
-    actual = sum((amount for day, amount in by_day.items() if day >= start), Decimal(0))
-    forecast = _forecast(by_day, start, end, through, actual)
-    return Spend(start, end, amount, actual, forecast, answer.currency)
 
 
 def _forecast(
-    by_day: dict[date, Decimal], start: date, end: date, through: date, actual: Decimal
+    budget: Budget, reader: Any, start: date, end: date, through: date, actual: Decimal
 ) -> Decimal:
     """The period's expected total: its cost so far plus the forecast of its days to come,
-    from the daily history up to the last day the bills are loaded for; the run rate of the
-    days so far when there is less than a month of history, or when the period's end is
-    further ahead than a daily forecast reaches (most of a year)."""
+    from the last year's daily cost up to the last day the bills are loaded for; the run
+    rate of the days so far when there is less than a month of history, when the period's
+    end is further ahead than a daily forecast reaches (most of a year), or when the
+    history cannot be read as one (bills of another currency in it)."""
+    run_rate = actual * (end - start).days / (through - start).days
     loaded_to = min(through - timedelta(days=1), _last_day_loaded() or start)
-    days = sorted((day, amount) for day, amount in by_day.items() if day <= loaded_to)
-    # The explorer gives every day of the query; the history starts with the first cost.
-    first = next((index for index, (_, amount) in enumerate(days) if amount), len(days))
-    history = days[first:]
     last = end - timedelta(days=1)
-    if history and (last - loaded_to).days <= MAX_HORIZON_DAYS:
-        total = forecast_total(history, start, last)
-        if isinstance(total, TotalForecast):
-            return total.expected
-    return actual * (end - start).days / (through - start).days
+    if (last - loaded_to).days > MAX_HORIZON_DAYS:
+        return run_rate
+    history_start = add_months(start, -HISTORY_MONTHS)
+    try:
+        answer = cost_explorer(
+            user=reader, query=_daily(budget, history_start, loaded_to + timedelta(days=1))
+        )
+    except ApplicationError:
+        return run_rate
+    days = sorted((point.date, point.amount) for group in answer.groups for point in group.series)
+    by_day: dict[date, Decimal] = {}
+    for day, cost in days:
+        by_day[day] = by_day.get(day, Decimal(0)) + cost
+    history = sorted(by_day.items())
+    # The explorer gives every day of the query; the history starts with the first cost.
+    first = next((index for index, (_, cost) in enumerate(history) if cost), len(history))
+    total = forecast_total(history[first:], start, last) if history[first:] else None
+    return total.expected if isinstance(total, TotalForecast) else run_rate
 
 
 def _last_day_loaded() -> date | None:

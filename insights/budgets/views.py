@@ -54,13 +54,19 @@ class BudgetReaderMixin(LoginRequiredMixin):
         return super().dispatch(request, *args, **kwargs)
 
 
+DAYS_SHOWN = (date(2000, 1, 1), date(2199, 12, 31))
+
+
 def _day(request: HttpRequest) -> date:
     """`?day=YYYY-MM-DD` shows the period holding that day; default today."""
     raw = request.GET.get("day") or ""
     try:
-        return date.fromisoformat(raw) if raw else localdate()
+        day = date.fromisoformat(raw) if raw else localdate()
     except ValueError:
         raise Http404("day must be a date as YYYY-MM-DD.") from None
+    if not DAYS_SHOWN[0] <= day <= DAYS_SHOWN[1]:  # periods and their history stay dates
+        raise Http404(f"day must be from {DAYS_SHOWN[0]} to {DAYS_SHOWN[1]}.")
+    return day
 
 
 class BudgetListView(BudgetReaderMixin, TemplateView):

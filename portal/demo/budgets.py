@@ -13,7 +13,6 @@ from insights.budgets.check import budgets_check
 from insights.budgets.services import budget_create
 from insights.budgets.spend import budget_spend, period_of, tenant_reader
 from insights.models import Budget
-from insights.notifications.payloads import notify_budget_alerts
 from invoices.models import BillingUnit
 from portal.demo import data
 
@@ -31,7 +30,6 @@ def ensure_budgets(*, actor: Any, today: date, made: Any) -> None:
     if not Budget.objects.exists():
         _create_budgets(actor, today, made)
     fired = budgets_check(today)
-    notify_budget_alerts(fired)
     if fired:
         made(f"{len(fired)} budget alert(s)")
 

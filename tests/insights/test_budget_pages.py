@@ -310,3 +310,11 @@ def test_the_list_reads_budgets_thresholds_and_alerts_once_however_many_budgets(
     assert response.status_code == 200
     budget_reads = [q["sql"] for q in read.captured_queries if '"insights_budget' in q["sql"]]
     assert len(budget_reads) == 3, budget_reads  # budgets, their thresholds, their alerts
+
+
+@pytest.mark.parametrize("day", ["9999-12-15", "0001-01-15", "2026-02-30", "soon"])
+def test_a_day_out_of_reach_or_unreadable_is_not_found_not_an_error(
+    client_a: TenantClient, spent: Budget, day: str
+) -> None:
+    client = as_user(client_a, make_user(Role.ADMIN))
+    assert client.get(f"/budgets/{spent.pk}/?day={day}").status_code == 404

@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 from django.db import connection, connections
 
-from insights.budgets.check import budget_check
+from insights.budgets.check import budget_check, budgets_check
 from insights.budgets.spend import budget_spend, period_of
-from insights.models import Budget, BudgetAlert, BudgetThreshold
+from insights.models import Budget, BudgetAlert, BudgetThreshold, NotificationDelivery
+from insights.notifications.services import endpoint_create
 from portal.audit.models import AuditEntry
 from tests.allocation.run_helpers import committed_tenant_with_bills, ingest, use_fake_files
 from tests.billing.ingest_fakes import line
@@ -149,3 +150,44 @@ def test_the_daily_task_checks_the_tenants_budgets(month: Budget, monkeypatch: A
 
     assert check_budgets("alpha") == 3
     assert check_budgets("alpha") == 0
+
+
+def test_a_bill_of_another_currency_in_the_history_leaves_the_run_rate_not_an_error(
+    tenant_a: Any, tmp_path: Path, monkeypatch: Any
+) -> None:
+    files = use_fake_files(tmp_path, monkeypatch)
+    ingest(files, bill())
+    eur = line(
+        billing_period_start="2025-06-01",
+        billing_period_end="2025-07-01",
+        billing_account_id="999988887777",
+        charge_period_start="2025-06-03T00:00:00Z",
+        charge_period_end="2025-06-03T01:00:00Z",
+        billed_cost="40.00",
+        billing_currency="EUR",
+    )
+    ingest(files, [eur], name="eur.csv")
+    budget = tenant_budget()
+
+    spend = budget_spend(budget, TODAY)
+
+    assert (spend.actual, spend.currency) == (D("95.375"), "USD")
+    assert spend.forecast == D("95.375") * 31 / 19
+    assert len(budget_check(budget, TODAY)) == 3
+
+
+def test_a_budget_that_cannot_be_measured_leaves_the_others_checked_and_notified(
+    month: Budget,
+) -> None:
+    endpoint_create(actor=None, name="FinOps", kind="email", target="finops@example.com")
+    Budget.objects.create(
+        name="Renamed category", amount=D("1"), filters=[["category:Gone", ["x"]]]
+    )
+
+    fired = budgets_check(TODAY)
+
+    assert len(fired) == 3  # the tenant budget's, the broken one skipped
+    # Each alert is stored with its delivery, in one transaction.
+    assert sorted(d.subject_key for d in NotificationDelivery.objects.all()) == sorted(
+        f"budget_alert:{f.alert.pk}" for f in fired
+    )
