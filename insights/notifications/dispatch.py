@@ -5,10 +5,13 @@ has failed MAX_ATTEMPTS times.
 
 from __future__ import annotations
 
+import http.client
+import ipaddress
 import json
 import logging
 import socket
 import urllib.error
+import urllib.parse
 import urllib.request
 from datetime import timedelta
 from typing import Any
@@ -108,6 +111,73 @@ def notify(
     return made
 
 
+class SendFailed(Exception):
+    def __init__(
+        self, message: str, response_code: int | None = None, *, final: bool = False
+    ) -> None:
+        super().__init__(message)
+        self.response_code = response_code
+        self.final = final  # trying again cannot help: failed at once
+
+
+# Addresses a webhook must not reach (SSRF) ------------------------------------------------
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+
+
+def non_public(address: str) -> bool:
+    """Loopback, private, link-local, multicast, reserved or unspecified, also when an IPv4
+    address is carried in IPv6 (mapped, 6to4, NAT64); True for what is not an address."""
+    try:
+        ip: IPAddress = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return True
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped or ip.sixtofour:
+            ip = ip.ipv4_mapped or ip.sixtofour  # type: ignore[assignment]
+        elif ip in _NAT64:
+            ip = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return (
+        ip.is_loopback
+        or ip.is_private
+        or ip.is_link_local
+        or ip.is_multicast
+        or ip.is_reserved
+        or ip.is_unspecified
+        or not ip.is_global  # e.g. 100.64.0.0/10, shared by carriers
+    )
+
+
+def private_allowed() -> bool:
+    return bool(getattr(settings, "WEBHOOK_ALLOW_PRIVATE_ADDRESSES", False))
+
+
+Resolved = list[tuple[Any, ...]]  # socket.getaddrinfo's answers
+
+
+def resolve_public(host: str, port: int) -> Resolved:
+    """Every address `host` resolves to, refused (for good) when any one is not public,
+    unless the settings allow it. Resolved at each send: DNS can change after saving."""
+    if not host:
+        raise SendFailed("refused: the URL names no host.", final=True)
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as error:
+        raise SendFailed(f"Could not resolve {host}: {error}") from None
+    if not private_allowed():
+        for info in infos:
+            address = str(info[4][0])
+            if non_public(address):
+                said = "is" if address == host else "resolves to"
+                raise SendFailed(
+                    f"refused: {host} {said} a private address {address}; webhooks go to "
+                    "public addresses only (PORTAL_WEBHOOK_ALLOW_PRIVATE=1 allows others).",
+                    final=True,
+                )
+    return infos
+
+
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     """A redirect is an answer other than 2xx: the body is not posted on elsewhere."""
 
@@ -115,13 +185,53 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-_opener = urllib.request.build_opener(_NoRedirect)
+def _pinned(base: type[http.client.HTTPConnection], host: str, infos: Resolved) -> Any:
+    """`base` connecting to `host` only at the addresses checked, not resolving it again
+    (a second answer could be another address); other hosts (a proxy) as usual."""
+
+    class Pinned(base):  # type: ignore[valid-type,misc]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._create_connection = self._connect_checked
+
+        def _connect_checked(
+            self, address: tuple[str, int], timeout: Any = None, source: Any = None
+        ) -> socket.socket:
+            if address[0].lower() != host.lower():
+                return socket.create_connection(address, timeout, source)
+            error: OSError = OSError(f"no address for {host}")
+            for family, kind, proto, _, sockaddr in infos:
+                sock = socket.socket(family, kind, proto)
+                try:
+                    if isinstance(timeout, int | float):
+                        sock.settimeout(timeout)
+                    if source:
+                        sock.bind(source)
+                    sock.connect(sockaddr)
+                    return sock
+                except OSError as failed:
+                    error = failed
+                    sock.close()
+            raise error
+
+    return Pinned
 
 
-class SendFailed(Exception):
-    def __init__(self, message: str, response_code: int | None = None) -> None:
-        super().__init__(message)
-        self.response_code = response_code
+def _open(request: urllib.request.Request, host: str, infos: Resolved) -> Any:
+    class HTTP(urllib.request.HTTPHandler):
+        def http_open(self, req: urllib.request.Request) -> Any:
+            return self.do_open(_pinned(http.client.HTTPConnection, host, infos), req)
+
+    class HTTPS(urllib.request.HTTPSHandler):
+        def https_open(self, req: urllib.request.Request) -> Any:
+            return self.do_open(
+                _pinned(http.client.HTTPSConnection, host, infos),
+                req,
+                context=self._context,  # type: ignore[attr-defined]
+            )
+
+    opener = urllib.request.build_opener(_NoRedirect, HTTP, HTTPS)
+    return opener.open(request, timeout=TIMEOUT_SECONDS)
 
 
 def webhook_body(delivery: NotificationDelivery) -> bytes:
@@ -142,13 +252,23 @@ def _post(delivery: NotificationDelivery) -> int:
     headers = signed_headers(
         secret=endpoint.secret, body=body, event=delivery.event, delivery_id=str(delivery.pk)
     )
+    url = urllib.parse.urlsplit(endpoint.target)
+    try:
+        port = url.port or (443 if url.scheme == "https" else 80)
+    except ValueError:
+        raise SendFailed(
+            f"refused: {endpoint.target[:200]} has no valid port.", final=True
+        ) from None
+    host = url.hostname or ""
+    infos = resolve_public(host, port)
     request = urllib.request.Request(endpoint.target, data=body, headers=headers, method="POST")
     try:
-        with _opener.open(request, timeout=TIMEOUT_SECONDS) as response:
+        with _open(request, host, infos) as response:
             code = int(response.status)
+            phrase = _phrase(response.reason)
     except urllib.error.HTTPError as error:
-        text = error.read(300).decode(errors="replace").strip()
-        raise SendFailed(f"HTTP {error.code}: {text or error.reason}", error.code) from None
+        # The status alone: the receiver's body is not kept (it may be an internal page).
+        raise SendFailed(f"HTTP {error.code}: {_phrase(error.reason)}", error.code) from None
     except urllib.error.URLError as error:
         reason = error.reason
         if isinstance(reason, TimeoutError | socket.timeout):
@@ -158,8 +278,12 @@ def _post(delivery: NotificationDelivery) -> int:
     except (TimeoutError, OSError) as error:
         raise SendFailed(f"Could not send: {error or type(error).__name__}") from None
     if not 200 <= code < 300:
-        raise SendFailed(f"HTTP {code}: not a 2xx answer.", code)
+        raise SendFailed(f"HTTP {code}: {phrase} (not a 2xx answer).", code)
     return code
+
+
+def _phrase(reason: Any) -> str:
+    return " ".join(str(reason or "").split())[:100] or "no reason given"
 
 
 def _mail(delivery: NotificationDelivery) -> None:
@@ -202,7 +326,7 @@ def send_delivery(delivery_id: int) -> int | None:
         except SendFailed as error:
             delivery.response_code = error.response_code
             delivery.last_error = str(error)[:MAX_ERROR_CHARS]
-            if delivery.attempts >= MAX_ATTEMPTS:
+            if error.final or delivery.attempts >= MAX_ATTEMPTS:
                 _stop(delivery, delivery.last_error)
                 return None
             countdown = retry_countdown(delivery.attempts)

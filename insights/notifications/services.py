@@ -7,7 +7,9 @@ shows it; the audit log records only a fingerprint of it.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import secrets
+import urllib.parse
 import uuid
 from typing import Any
 
@@ -16,6 +18,7 @@ from django.core.validators import URLValidator, validate_email
 from django.db import transaction
 
 from insights.models import NOTIFICATION_EVENTS, NotificationDelivery, NotificationEndpoint
+from insights.notifications.dispatch import non_public, private_allowed
 from portal.audit.services import audit_record, snapshot
 from portal.core.errors import ApplicationError
 
@@ -73,6 +76,17 @@ def clean_url(target: str) -> str:
             "A webhook's target is an http:// or https:// URL, e.g. https://hooks.example.com/finops.",
             "target",
         ) from None
+    # A name is checked again at each send (DNS can change); an address is refused now.
+    host = urllib.parse.urlsplit(url).hostname or ""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return url
+    if non_public(host) and not private_allowed():
+        raise _refuse(
+            f"A webhook's target must be a public address: {host} is a private address.",
+            "target",
+        )
     return url
 
 

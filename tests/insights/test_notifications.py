@@ -32,6 +32,12 @@ SECRET = "s3cret-of-the-endpoint"
 BODY = b'{"event":"budget.alert","data":{"actual":"91.20"}}'
 
 
+@pytest.fixture(autouse=True)
+def private_receivers_allowed(settings: Any) -> None:
+    """The receivers here listen on 127.0.0.1, which production settings refuse."""
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True
+
+
 # The signature ---------------------------------------------------------------------------
 
 
@@ -171,6 +177,31 @@ def test_a_webhook_arrives_signed_and_its_signature_verifies(
     assert len(server.requests) == 1
 
 
+def test_a_name_is_resolved_once_and_the_webhook_goes_to_the_address_checked(
+    tenant_a: Tenant,
+    receiver: Callable[[int], Receiver],
+    queue: Queue,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A second answer (DNS rebinding) is never asked for: the connection uses the first."""
+    server = receiver(200)
+    port = int(server.url.split(":")[2].split("/")[0])
+    answers = [[(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))]]
+
+    def getaddrinfo(host: str, *args: Any, **kwargs: Any) -> list[Any]:
+        assert host == "hooks.portal-test.invalid"
+        return answers.pop(0)  # a second call would fail the test
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    webhook(f"http://hooks.portal-test.invalid:{port}/hooks/finops")
+    [delivery] = notify("budget.alert", "budget_alert:9", "Budget", {})
+    assert tasks.send_notification(connection.schema_name, delivery.pk) is None
+    delivery.refresh_from_db()
+    assert delivery.status == Status.DELIVERED, delivery.last_error
+    [(headers, _)] = server.requests
+    assert headers["Host"] == f"hooks.portal-test.invalid:{port}"
+
+
 @pytest.mark.parametrize("failing", ["HTTP 500", "connection refused"])
 def test_a_failing_endpoint_backs_off_then_fails_while_another_is_delivered(
     failing: str,
@@ -197,7 +228,8 @@ def test_a_failing_endpoint_backs_off_then_fails_while_another_is_delivered(
     assert broken.next_attempt_at is None and broken.delivered_at is None
     if failing == "HTTP 500":
         assert broken.response_code == 500
-        assert broken.last_error.startswith("HTTP 500: refused for the test")
+        # The status and its reason, never the receiver's body.
+        assert broken.last_error == "HTTP 500: Internal Server Error"
     else:
         assert broken.response_code is None
         assert "Could not connect" in broken.last_error
