@@ -33,6 +33,11 @@ WEEKLY_MIN_SPREADS = 4  # ... and by this many spreads about them
 CHART_DAYS_BEFORE = 14
 CHUNK = 1024  # series judged at once (bounds memory: chunk x days x baseline floats)
 PERCENT = Decimal("0.1")
+PLACES = Decimal("0.0001")  # the anomaly's amount columns: 24 digits, 4 of them places
+MAX_AMOUNT = Decimal(10) ** 20
+# The percent column holds 11 digits before its place; past this, the expected cost is
+# about zero and a percent says nothing.
+MAX_PERCENT = Decimal(10) ** 10
 # What a day's expected cost is the median of: the baseline's days, its same weekdays, or
 # the earlier months' first days.
 ALL_DAYS, WEEKDAY, MONTH_FIRSTS = 0, 1, 2
@@ -84,10 +89,15 @@ class Found:
     expected: Decimal
     actual: Decimal
     impact: Decimal
-    impact_percent: Decimal | None
+    impact_percent: Decimal | None  # None when the expected cost is about zero
     daily: tuple[DayPoint, ...]
     # Each anomalous day with the baseline days whose median it was expected to cost.
     baselines: tuple[tuple[date, tuple[date, ...]], ...] = ()
+
+    @property
+    def fits(self) -> bool:
+        """Whether its amounts fit the anomaly's columns (not so with garbage bills)."""
+        return all(abs(a) < MAX_AMOUNT for a in (self.expected, self.actual, self.impact))
 
 
 def judge(
@@ -215,6 +225,11 @@ def median(amounts: Sequence[Decimal]) -> Decimal:
     return (ordered[middle - 1] + ordered[middle]) / 2
 
 
+def places(amount: Decimal) -> Decimal:
+    """`amount` to the anomaly columns' places (as is when far too large to fit them)."""
+    return amount.quantize(PLACES, ROUND_HALF_UP) if abs(amount) < MAX_AMOUNT else amount
+
+
 def measure(
     key: str,
     amounts: Sequence[Decimal],
@@ -237,18 +252,21 @@ def measure(
 
     def expected_on(day: int) -> Decimal | None:
         found = indexes(day)
-        return median([amounts[i] for i in found]) if found else None
+        return places(median([amounts[i] for i in found])) if found else None
 
     begin, end = span
+    # Each day to the columns' places, so that the chart's days add up to the figures.
     daily = tuple(
-        DayPoint(start + timedelta(days=d), expected_on(d), amounts[d])
+        DayPoint(start + timedelta(days=d), expected_on(d), places(amounts[d]))
         for d in range(max(begin - CHART_DAYS_BEFORE, 0), end + 1)
     )
     days = [p for p in daily if p.day >= start + timedelta(days=begin)]
     expected = sum((p.expected or Decimal(0) for p in days), Decimal(0))
     actual = sum((p.actual for p in days), Decimal(0))
     impact = actual - expected
-    percent = (impact * 100 / expected).quantize(PERCENT, ROUND_HALF_UP) if expected > 0 else None
+    percent = None
+    if expected > 0 and abs(impact) * 100 < MAX_PERCENT * expected:
+        percent = (impact * 100 / expected).quantize(PERCENT, ROUND_HALF_UP)
     return Found(
         key=key,
         start=days[0].day,

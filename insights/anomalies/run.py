@@ -8,6 +8,7 @@ says whether an anomaly passes the monitor's thresholds.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -22,8 +23,9 @@ from insights.anomalies.series import currency, labels, owners, read_exact, read
 from insights.models import ANOMALY_DIMENSIONS, Anomaly, AnomalyMonitor
 from portal.audit.services import audit_record
 
+logger = logging.getLogger(__name__)
+
 CHECKED_DAYS = 62  # each run judges the days since about two months ago
-PLACES = Decimal("0.0001")
 
 
 @dataclass
@@ -46,12 +48,11 @@ class Finding:
 
 
 def worth_notifying(anomaly: Anomaly, monitor: AnomalyMonitor) -> bool:
-    """Whether an anomaly passes the monitor's alert thresholds (impact and percent)."""
-    return (
-        anomaly.impact >= monitor.notify_min_impact
-        and anomaly.impact_percent is not None
-        and anomaly.impact_percent >= monitor.notify_min_percent
-    )
+    """Whether an anomaly passes the monitor's alert thresholds (impact and percent). With
+    no percent (nothing or about nothing expected: a new cost) the impact alone decides."""
+    if anomaly.impact < monitor.notify_min_impact:
+        return False
+    return anomaly.impact_percent is None or anomaly.impact_percent >= monitor.notify_min_percent
 
 
 def detect_anomalies(
@@ -137,6 +138,11 @@ def _find(
                 first=baseline,
                 baseline_days=baseline,
             )
+            if not anomaly.fits:
+                logger.warning(
+                    "anomaly of %s %s too large to record: %s", dimension, key, anomaly.impact
+                )
+                continue
             days = AnomalyDays(dimension, key, anomaly.baselines, anomaly.impact)
             causes = root_causes(days, metric=monitor.metric)
             found.append(Finding(dimension, anomaly, labelled[key], causes))
@@ -180,19 +186,18 @@ def _save(
         "label": finding.label[:512],
         "team_id": team_id,
         "end_date": found.end,
-        "expected": found.expected.quantize(PLACES),
-        "actual": found.actual.quantize(PLACES),
-        "impact": found.impact.quantize(PLACES),
+        # `measure` gave the amounts the columns' places already.
+        "expected": found.expected,
+        "actual": found.actual,
+        "impact": found.impact,
         "impact_percent": found.impact_percent,
         "currency": money,
         "root_causes": finding.root_causes,
         "daily": [
             {
                 "date": f"{point.day}",
-                "expected": None
-                if point.expected is None
-                else str(point.expected.quantize(PLACES)),
-                "actual": str(point.actual.quantize(PLACES)),
+                "expected": _text(point.expected),
+                "actual": _text(point.actual),
             }
             for point in found.daily
         ],
@@ -230,4 +235,4 @@ def _save(
 
 
 def _text(amount: Decimal | None) -> str | None:
-    return None if amount is None else str(amount.quantize(PLACES))
+    return None if amount is None else format(amount, "f")

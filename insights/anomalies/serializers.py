@@ -166,7 +166,12 @@ class AnomalySerializer(serializers.ModelSerializer[Anomaly]):
     expected = ExactDecimalField(read_only=True)
     actual = ExactDecimalField(read_only=True)
     impact = ExactDecimalField(read_only=True)
-    impact_percent = ExactDecimalField(read_only=True, allow_null=True)
+    impact_percent = ExactDecimalField(
+        read_only=True,
+        allow_null=True,
+        help_text="The impact as a percent of the expected cost; null for a new cost, when "
+        "next to nothing was expected.",
+    )
     root_causes = serializers.SerializerMethodField()
     daily = serializers.SerializerMethodField()
     feedback_by: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(

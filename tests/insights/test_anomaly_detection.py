@@ -18,7 +18,7 @@ from django.test.utils import CaptureQueriesContext
 from allocation.models import CostCategory
 from billing.models import Team
 from billing.services.customers import team_create
-from insights.anomalies.detect import detect
+from insights.anomalies.detect import DayPoint, detect
 from insights.anomalies.run import detect_anomalies, worth_notifying
 from insights.anomalies.series import read_series
 from insights.anomalies.tasks import detect_anomalies_task
@@ -58,6 +58,25 @@ def test_a_spike_is_one_anomaly_with_its_days_and_impact_over_the_baseline_media
     assert found.impact_percent == D("115.3")
     assert found.daily[0].day == START + timedelta(46)  # 14 days before
     assert found.daily[-1].expected == D("100.00") and found.daily[-1].actual == D("250.50")
+
+
+def test_a_spike_over_next_to_nothing_has_no_percent_and_amounts_to_four_places() -> None:
+    tiny = [D("0.0000001")] * 90
+    tiny[60] = D("2000")
+    small = [D("0.0001")] * 90
+    small[60] = D("20000000")  # 2 * 10**13 % of expected: no percent either
+    usual = [D("3.33333")] * 90
+    usual[60] = D("10.00005")
+
+    found = {f.key: f for f in detect({"tiny": tiny, "small": small, "usual": usual}, start=START)}
+
+    assert (found["tiny"].expected, found["tiny"].impact) == (D("0.0000"), D("2000.0000"))
+    assert found["tiny"].impact_percent is None
+    assert (found["small"].expected, found["small"].impact) == (D("0.0001"), D("19999999.9999"))
+    assert found["small"].impact_percent is None
+    assert (found["usual"].expected, found["usual"].actual) == (D("3.3333"), D("10.0001"))
+    assert str(found["usual"].impact) == "6.6668" and found["usual"].impact_percent == D("200.0")
+    assert found["usual"].daily[-1] == DayPoint(START + timedelta(60), D("3.3333"), D("10.0001"))
 
 
 def test_series_without_a_spike_yield_nothing_flat_noisy_weekly_or_new() -> None:
@@ -135,7 +154,12 @@ def cost(day: date, account: str, service: str, billed: str, **extra: str) -> di
 
 @pytest.fixture
 def estate(tenant_a: Any, tmp_path: Path, monkeypatch: Any) -> dict[str, Team]:
-    ingest(use_fake_files(tmp_path, monkeypatch), bill(), name="bill.csv")
+    return estate_of(bill(), tmp_path, monkeypatch)
+
+
+def estate_of(rows: list[dict[str, Any]], tmp_path: Path, monkeypatch: Any) -> dict[str, Team]:
+    """The bill's rows ingested and allocated to the Web and Data teams."""
+    ingest(use_fake_files(tmp_path, monkeypatch), rows, name="bill.csv")
     category = category_with(
         "Team",
         [
@@ -289,6 +313,38 @@ def test_each_dimensions_series_are_read_in_one_statement_however_many(
     ]
 
 
+def test_a_dormant_service_costing_thousands_is_recorded_without_a_percent(
+    admin_client_a: Any, tmp_path: Path, monkeypatch: Any
+) -> None:
+    # Route 53 in A2 costs next to nothing each day, then 2,000 on 25 February.
+    dormant = [
+        cost(day, A2, "Amazon Route 53", "2000" if day == date(2026, 2, 25) else "0.0000001",
+             team="data", usage_type="DNS-Queries")
+        for day in days(DAYS)
+    ]  # fmt: skip
+    estate_of(bill() + dormant, tmp_path, monkeypatch)
+
+    changed = detect_anomalies(date(2026, 3, 1))
+
+    route53 = Anomaly.objects.get(dimension="service", key="Amazon Route 53")
+    assert (route53.start_date, route53.end_date) == (date(2026, 2, 25), date(2026, 2, 25))
+    assert (route53.expected, route53.actual) == (D("0"), D("2000.0000"))
+    assert route53.impact == D("2000") and route53.impact_percent is None
+    # The run went on: the Web spike in its four series, Data's team and account too.
+    assert len(changed) == Anomaly.objects.count() == 7
+    web = Anomaly.objects.filter(start_date=date(2026, 2, 20))
+    assert {a.dimension for a in web} == {"team", "billing_unit", "account", "service"}
+    data = Anomaly.objects.get(dimension="team", key="Data team")
+    assert data.impact == D("2000.0000") and data.impact_percent == D("40000.0")
+    # Pages and API say it is a new cost rather than showing no percent.
+    listed = admin_client_a.get("/anomalies/?dimension=service").content.decode()
+    assert "new cost" in listed
+    page = admin_client_a.get(f"/anomalies/{route53.pk}/").content.decode()
+    assert "new cost: next to nothing expected" in page
+    body = admin_client_a.get(f"/api/v1/anomalies/{route53.pk}/").json()
+    assert body["impact_percent"] is None and body["impact"] == "2000.0000"
+
+
 def test_only_anomalies_past_both_thresholds_are_worth_notifying() -> None:
     monitor = AnomalyMonitor(notify_min_impact=D("100"), notify_min_percent=D("20"))
 
@@ -298,7 +354,10 @@ def test_only_anomalies_past_both_thresholds_are_worth_notifying() -> None:
     assert worth_notifying(anomaly("100", "20"), monitor)
     assert not worth_notifying(anomaly("99.99", "500"), monitor)
     assert not worth_notifying(anomaly("5000", "19.9"), monitor)
-    assert not worth_notifying(anomaly("5000", None), monitor)
+    # No percent (next to nothing expected): the impact alone decides.
+    assert worth_notifying(anomaly("5000", None), monitor)
+    assert worth_notifying(anomaly("100", None), monitor)
+    assert not worth_notifying(anomaly("99.99", None), monitor)
 
 
 def test_the_command_and_the_task_run_the_tenants_monitor(estate: dict[str, Team]) -> None:
