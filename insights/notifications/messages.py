@@ -60,6 +60,12 @@ def _budget_text(p: dict[str, Any]) -> list[str]:
     ]
 
 
+def _above(p: dict[str, Any]) -> str:
+    if p.get("impact_percent") in (None, ""):
+        return "a new cost: next to nothing was expected"
+    return f"{percent(p['impact_percent'])} above expected"
+
+
 def _anomaly_text(p: dict[str, Any]) -> list[str]:
     currency = p.get("currency", "USD")
     days = p.get("start_date"), p.get("end_date")
@@ -69,8 +75,7 @@ def _anomaly_text(p: dict[str, Any]) -> list[str]:
         "",
         f"Expected: {money(p.get('expected'), currency)}",
         f"Actual:   {money(p.get('actual'), currency)}",
-        f"Impact:   {signed_money(p.get('impact'), currency)} "
-        f"({percent(p.get('impact_percent'))} above expected)",
+        f"Impact:   {signed_money(p.get('impact'), currency)} ({_above(p)})",
     ]
     causes = p.get("root_causes") or []
     if causes:

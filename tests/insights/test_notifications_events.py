@@ -178,3 +178,14 @@ def test_links_carry_the_sites_port_when_it_is_not_the_schemes_own(
     assert site_url("/budgets/3/") == "http://alpha.test.localhost:8000/budgets/3/"
     settings.HTTPS, settings.SITE_PORT = True, ""
     assert site_url("/budgets/3/") == "https://alpha.test.localhost/budgets/3/"
+
+
+def test_an_anomaly_from_nothing_says_it_is_a_new_cost(
+    tenant_a: Tenant, inbox: list[Any], django_capture_on_commit_callbacks: Any
+) -> None:
+    found = anomaly("20000", None)
+    with django_capture_on_commit_callbacks(execute=True):
+        notify_anomalies([found], AnomalyMonitor.objects.get())
+    [message] = inbox
+    assert "(a new cost: next to nothing was expected)" in message.body
+    assert "n/a" not in message.body
